@@ -1,0 +1,187 @@
+"""The `duban` command: the contract scripts and the Makefile drive the engine through.
+
+Domain errors become one line on stderr and a non-zero exit here, in one place.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from typing import Any
+
+import click
+
+from .access import OPERATOR, Actor
+from .db import Database
+from .errors import DubanError, InvalidData, ValidationFailed
+
+EXIT_INVALID, EXIT_FORBIDDEN, EXIT_NOT_FOUND, EXIT_CONFLICT, EXIT_FAILED = 2, 3, 4, 5, 6
+_EXIT = {"invalid_data": EXIT_INVALID, "forbidden": EXIT_FORBIDDEN, "not_found": EXIT_NOT_FOUND,
+         "conflict": EXIT_CONFLICT, "step_failed": EXIT_FAILED, "validation_failed": 1}
+
+
+def _engine():
+    from .runtime import Engine
+
+    return Engine(Database())
+
+
+def _actor(engine, username: str | None) -> Actor:
+    if username is None:
+        return OPERATOR
+    from .accounts import actor_for
+
+    with engine.db.reading() as session:
+        return actor_for(session, username)
+
+
+def _json_arg(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as err:
+        raise InvalidData(f"--data 不是有效的 JSON: {err}")
+    if not isinstance(value, dict):
+        raise InvalidData("--data 必须是 JSON 对象")
+    return value
+
+
+def domain_errors(fn):
+    """Turn a DubanError into one readable line and an exit code; never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ValidationFailed as err:
+            for problem in err.details or []:
+                click.echo(str(problem))
+            click.echo(f"错误: {err.message}", err=True)
+            sys.exit(1)
+        except InvalidData as err:
+            click.echo(f"错误 [{err.code}]: {err.one_line()}", err=True)
+            sys.exit(EXIT_INVALID)
+        except DubanError as err:
+            click.echo(f"错误 [{err.code}]: {err.message}", err=True)
+            sys.exit(_EXIT.get(err.code, 1))
+
+    return wrapper
+
+
+@click.group(help="督办 duban — 干部监督流程引擎 (BPMN on SpiffWorkflow)")
+def main() -> None:
+    pass
+
+
+@main.command(help="创建或升级数据库; --demo 同时创建各角色的演示账号 (密码 demo)")
+@click.option("--demo", is_flag=True, help="create one demo account per role, password 'demo'")
+@domain_errors
+def init(demo: bool) -> None:
+    from .accounts import create_demo_accounts
+
+    db = Database()
+    db.upgrade()
+    click.echo(f"数据库已就绪: {db.engine.url.render_as_string(hide_password=True)}")
+    if demo:
+        with db.transaction() as session:
+            made = create_demo_accounts(session)
+        click.echo("演示账号 (密码 demo): " + (", ".join(made) if made else "已存在"))
+
+
+@main.command(help="校验 BPMN 文件; 全部有效时退出码 0, 否则每个问题一行")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--forms", "forms_dir", default=None, help="forms folder (default: forms/ beside each file)")
+def validate(paths: tuple[str, ...], forms_dir: str | None) -> None:
+    from .validation import validate_paths
+
+    problems = validate_paths(list(paths), forms_dir)
+    for problem in problems:
+        click.echo(str(problem))
+    sys.exit(1 if problems else 0)
+
+
+@main.command(help="校验并部署流程; 每个流程输出 process_key version hash")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--forms", "forms_dir", default=None)
+@click.option("--as", "username", default=None)
+@domain_errors
+def deploy(paths: tuple[str, ...], forms_dir: str | None, username: str | None) -> None:
+    engine = _engine()
+    actor = _actor(engine, username)
+    if not actor.operator and "designer" not in actor.roles:
+        from .errors import Forbidden
+
+        raise Forbidden(f"用户 {actor.username} 不是流程设计员, 不能部署")
+    for d in engine.deploy(list(paths), actor.username, forms_dir):
+        click.echo(f"{d.process_key} {d.version} {d.content_hash}" + ("" if d.new else "  (unchanged)"))
+
+
+@main.command(help="发起案件, 输出新案件编号")
+@click.argument("process_key")
+@click.option("--data", "data", default="{}", help="case facts as a JSON object")
+@click.option("--as", "username", default=None)
+@domain_errors
+def start(process_key: str, data: str, username: str | None) -> None:
+    engine = _engine()
+    click.echo(engine.start_case(process_key, _json_arg(data), _actor(engine, username)))
+
+
+@main.command(help="列出待办事项")
+@click.option("--case", "case_id", type=int, default=None)
+@click.option("--as", "username", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@domain_errors
+def tasks(case_id: int | None, username: str | None, as_json: bool) -> None:
+    engine = _engine()
+    items = engine.tasks(_actor(engine, username), case_id)
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        click.echo("没有待办事项")
+    for it in items:
+        due = (it["due_at"] or "")[:10]
+        click.echo(f"{it['id']:>6}  案件{it['case_id']:<5} {it['step_name']:<16} {it['role']:<12} "
+                   f"{it['unit']:<10} 期限 {due or '-':<10} {it['case_title']}")
+
+
+@main.command(help="办理待办事项")
+@click.argument("work_item_id", type=int)
+@click.option("--data", "data", default="{}")
+@click.option("--as", "username", required=True)
+@click.option("--expect-version", type=int, default=None, help="fail with a conflict if the case moved on")
+@domain_errors
+def complete(work_item_id: int, data: str, username: str, expect_version: int | None) -> None:
+    engine = _engine()
+    case = engine.complete(work_item_id, _json_arg(data), _actor(engine, username), expect_version)
+    click.echo(f"案件 {case.id}: {case.status}" + (f"; 当前步骤: {case.current_steps}" if case.current_steps else ""))
+
+
+@main.command("case", help="查看案件: 状态、当前步骤、完整历史")
+@click.argument("case_id", type=int)
+@click.option("--as", "username", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@domain_errors
+def case_cmd(case_id: int, username: str | None, as_json: bool) -> None:
+    engine = _engine()
+    view = engine.case(case_id, _actor(engine, username))
+    if as_json:
+        click.echo(json.dumps(view, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"案件 {view['id']}  {view['title']}  [{view['process_name']} v{view['version']}]")
+    click.echo(f"状态: {view['status']}  当前步骤: {'、'.join(view['current_steps']) or '-'}")
+    click.echo("历史:")
+    for ev in view["history"]:
+        click.echo(f"  {ev['seq']:>4} {ev['at']} {ev['actor']:<14} {ev['kind']:<16} {ev['step_name'] or ''}")
+
+
+@main.command(help="创建演示案件并打印命令演练 (demo databases only)")
+@domain_errors
+def demo() -> None:
+    from . import demo as demo_data
+
+    engine = _engine()
+    click.echo(demo_data.walkthrough(engine, demo_data.seed(engine)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The one owner of database connections: engine creation, sessions, schema upgrades."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_url() -> str:
+    """DUBAN_DATABASE_URL, else the embedded SQLite file under ./instance/."""
+    url = os.environ.get("DUBAN_DATABASE_URL")
+    if url:
+        return url
+    instance = Path.cwd() / "instance"
+    instance.mkdir(exist_ok=True)
+    return f"sqlite:///{instance / 'duban.db'}"
+
+
+def _normalise(url: str) -> str:
+    # psycopg 3 is our PostgreSQL driver; accept the plain scheme people paste.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = _normalise(url or default_url())
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # WAL lets readers run during a step; NORMAL is durable enough in WAL mode.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # A step takes the write lock at BEGIN, so two steps never both read and then
+            # fail to upgrade their lock; pure reads (inbox, case pages) do not block writers.
+            read_only = conn.get_execution_options().get("duban_read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """An engine plus its session factory; one per process (CLI run, web app, worker)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(
+            self.engine.execution_options(duban_read_only=True), expire_on_commit=False
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits whole on success and rolls back whole on any error."""
+        with self.sessions() as session:
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for queries only; it never takes the write lock."""
+        with self.read_sessions() as session:
+            with session.begin():
+                yield session
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")

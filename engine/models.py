@@ -1,0 +1,113 @@
+"""Tables of duban: process versions, cases, the work-item projection, events, users.
+
+Domain rows written by handlers (rectification items, visits, integrity records) live in
+`handlers/records.py` on the same metadata so one migration covers both.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ProcessVersion(Base):
+    """An immutable deployed process: the BPMN text, its parsed spec, its step catalogue."""
+
+    __tablename__ = "process_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(500))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text)
+    catalogue: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("process_key", "version"),)
+
+
+class Case(Base):
+    """One running or finished process instance with its summary columns."""
+
+    __tablename__ = "case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    unit: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20))  # running / completed / error / terminated
+    current_steps: Mapped[str] = mapped_column(String(1000), default="")
+    state_json: Mapped[str] = mapped_column(Text)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    started_by: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    last_activity_at: Mapped[datetime]
+    completed_at: Mapped[Optional[datetime]]
+    __table_args__ = (
+        Index("ix_case_status_activity", "status", "last_activity_at"),
+        Index("ix_case_unit", "unit"),
+    )
+
+
+class WorkItem(Base):
+    """Projection of one ready user task, what inboxes and `duban tasks` read."""
+
+    __tablename__ = "work_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    step_id: Mapped[str] = mapped_column(String(200))
+    step_name: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(50))
+    unit: Mapped[str] = mapped_column(String(200), default="")
+    assignee: Mapped[Optional[str]] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # ready / completed / cancelled
+    created_at: Mapped[datetime]
+    due_at: Mapped[Optional[datetime]]
+    completed_at: Mapped[Optional[datetime]]
+    completed_by: Mapped[Optional[str]] = mapped_column(String(200))
+    __table_args__ = (
+        Index("ix_work_item_inbox", "status", "role", "unit", "due_at"),
+        Index("ix_work_item_assignee", "status", "assignee"),
+        UniqueConstraint("case_id", "task_id"),
+    )
+
+
+class Event(Base):
+    """Append-only history: who did what to a case, with data before and after."""
+
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(50))
+    step_id: Mapped[Optional[str]] = mapped_column(String(200))
+    step_name: Mapped[Optional[str]] = mapped_column(String(500))
+    work_item_id: Mapped[Optional[int]]
+    data_before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    data_after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+
+class User(Base):
+    """A clerk, supervisor or designer: roles are lane ids, units limit which cases they see."""
+
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    roles: Mapped[list[Any]] = mapped_column(JSON)
+    units: Mapped[Optional[list[Any]]] = mapped_column(JSON)  # None = all units
+    is_demo: Mapped[bool] = mapped_column(default=False)

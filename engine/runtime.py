@@ -1,0 +1,278 @@
+"""The engine facade: deploy, start, complete, list tasks, read a case. A CLI command or a view calls one verb."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.util.task import TaskState
+
+from handlers import HandlerContext, registered
+
+from . import expressions
+from .access import OPERATOR, Actor
+from .db import Database
+from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
+from .forms import check_form
+from .models import Case, Event, ProcessVersion, WorkItem
+from .projection import EventLog, case_data, json_safe, step_id, summarise, sync_work_items
+from .specs import load_specs
+from .state import dump_state, load_state, prune_history
+from .validation import check_paths
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    process_key: str
+    version: int
+    content_hash: str
+    new: bool
+
+
+class _StepScriptEngine(PythonScriptEngine):
+    """Safe expressions, and service tasks that reach our handlers with the task at hand."""
+
+    def call_service(self, task, **kwargs):
+        return self.environment.call_service(task.data, task=task, **kwargs)
+
+
+class Engine:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    # --- deploy ---------------------------------------------------------------------------
+    def deploy(self, paths: list[str], actor: str = "cli", forms_dir: str | None = None) -> list[Deployed]:
+        """Validate every file, then store each process as an immutable version; all or nothing."""
+        problems, parsed = check_paths(paths, forms_dir)
+        if problems:
+            raise ValidationFailed(f"{len(problems)} 个问题, 未部署任何流程", details=problems)
+        results = []
+        with self.db.transaction() as session:
+            for proc in parsed:
+                existing = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == proc.content_hash))
+                if existing is not None:
+                    results.append(Deployed(existing.process_key, existing.version, existing.content_hash, False))
+                    continue
+                latest = session.scalar(select(func.max(ProcessVersion.version)).where(
+                    ProcessVersion.process_key == proc.process_key)) or 0
+                session.add(ProcessVersion(
+                    process_key=proc.process_key, version=latest + 1, content_hash=proc.content_hash,
+                    name=proc.name, filename=proc.filename, bpmn_xml=proc.xml, spec_json=proc.spec_json(),
+                    catalogue=proc.catalogue, deployed_at=self.clock(), deployed_by=actor,
+                ))
+                results.append(Deployed(proc.process_key, latest + 1, proc.content_hash, True))
+        return results
+
+    # --- start ----------------------------------------------------------------------------
+    def start_case(self, process_key: str, data: dict[str, Any], actor: Actor = OPERATOR) -> int:
+        """Start a case on the newest version of a process; returns the case id."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
+                                     .order_by(ProcessVersion.version.desc()).limit(1))
+            if version is None:
+                raise NotFound(f"流程未部署: {process_key}")
+            start = version.catalogue["start"]
+            if not actor.operator and start.get("role") and start["role"] not in actor.roles:
+                raise Forbidden(f"用户 {actor.username} 没有发起此流程所需的角色: {start['role']}")
+            check_form(start.get("form"), data, "立案")
+            unit = str(data.get("unit") or "")
+            if not actor.in_scope(unit):
+                raise Forbidden(f"用户 {actor.username} 无权为单位 {unit} 立案")
+            case = Case(process_version_id=version.id, process_key=process_key, title=_title(data, version.name),
+                        unit=unit, status="running", state_json="{}", lock_version=1, started_by=actor.username,
+                        started_at=now, last_activity_at=now)
+            session.add(case)
+            session.flush()
+            spec, subs = load_specs(version.id, version.spec_json)
+            workflow = BpmnWorkflow(spec, subs, script_engine=self._script_engine(session, case, actor, now))
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(data)
+            log = EventLog(session, case.id, actor.username, now)
+            log.add("case_started", step_name=version.name, after=data)
+            self._advance(session, case, workflow, version.catalogue, log, now)
+            return case.id
+
+    # --- complete -------------------------------------------------------------------------
+    def complete(self, work_item_id: int, data: dict[str, Any], actor: Actor,
+                 expected_version: int | None = None) -> Case:
+        """Complete a ready work item with form data and run the engine on, in one transaction."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            item = session.get(WorkItem, work_item_id)
+            if item is None:
+                raise NotFound(f"待办事项不存在: {work_item_id}")
+            case = session.get(Case, item.case_id)
+            actor.require_work(item)
+            if item.status != "ready":
+                raise Conflict(f"待办事项 {work_item_id} 已{_status_text(item.status)}" +
+                               (f" (由 {item.completed_by})" if item.completed_by else ""))
+            if expected_version is not None and expected_version != case.lock_version:
+                raise Conflict(f"案件 {case.id} 已被他人更新 (版本 {case.lock_version}, 您看到的是 {expected_version})")
+            self._claim_version(session, case)
+            version = session.get(ProcessVersion, case.process_version_id)
+            step = version.catalogue["steps"].get(item.step_id, {})
+            check_form(step.get("form"), data, item.step_name)
+            spec, subs = load_specs(version.id, version.spec_json)
+            workflow = load_state(case.state_json, spec, subs, self._script_engine(session, case, actor, now))
+            task = workflow.get_task_from_id(UUID(item.task_id)) if UUID(item.task_id) in workflow.tasks else None
+            if task is None or not task.has_state(TaskState.READY):
+                raise Conflict(f"步骤 {item.step_name} 已不在待办状态")
+            log = EventLog(session, case.id, actor.username, now)
+            log.add("task_completed", step_id=item.step_id, step_name=item.step_name, work_item_id=item.id,
+                    before={k: task.data.get(k) for k in data}, after=data)
+            task.data.update(data)
+            self._run(lambda: task.run(), item.step_name)
+            self._advance(session, case, workflow, version.catalogue, log, now, completed=(item.id, actor.username))
+            return case
+
+    # --- reads ----------------------------------------------------------------------------
+    def tasks(self, actor: Actor = OPERATOR, case_id: int | None = None) -> list[dict[str, Any]]:
+        """Ready work items the actor may work: assigned to them, or unclaimed in their roles and units."""
+        with self.db.reading() as session:
+            query = select(WorkItem, Case, ProcessVersion).join(Case, Case.id == WorkItem.case_id).join(
+                ProcessVersion, ProcessVersion.id == Case.process_version_id).where(WorkItem.status == "ready")
+            if case_id is not None:
+                query = query.where(WorkItem.case_id == case_id)
+            if not actor.operator:
+                query = query.where(WorkItem.role.in_(actor.roles or {""}))
+                if actor.units is not None:
+                    query = query.where(WorkItem.unit.in_(actor.units or {""}))
+            rows = session.execute(query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)).all()
+            return [_item_view(item, case, version) for item, case, version in rows
+                    if actor.operator or item.assignee in (None, actor.username)]
+
+    def case(self, case_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
+        """A case with its status, current steps, open work and full history."""
+        with self.db.reading() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise NotFound(f"案件不存在: {case_id}")
+            actor.require_case(case)
+            version = session.get(ProcessVersion, case.process_version_id)
+            events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
+            items = session.scalars(select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.status == "ready")).all()
+            return {
+                "id": case.id, "process_key": case.process_key, "process_name": version.name,
+                "version": version.version, "title": case.title, "unit": case.unit, "status": case.status,
+                "current_steps": [s for s in case.current_steps.split("、") if s],
+                "lock_version": case.lock_version, "started_by": case.started_by,
+                "started_at": _iso(case.started_at), "last_activity_at": _iso(case.last_activity_at),
+                "completed_at": _iso(case.completed_at), "data": json.loads(case.data_json or "{}"),
+                "work_items": [_item_view(i, case, version) for i in items],
+                "history": [_event_view(e) for e in events],
+            }
+
+    # --- internals ------------------------------------------------------------------------
+    def _claim_version(self, session: Session, case: Case) -> None:
+        # Compare-and-set before any other write: the loser of a race stops here with a conflict.
+        claimed = session.execute(update(Case).where(Case.id == case.id, Case.lock_version == case.lock_version)
+                                  .values(lock_version=case.lock_version + 1).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            raise Conflict(f"案件 {case.id} 已被他人同时更新, 请刷新后重试")
+        case.lock_version += 1
+
+    def _advance(self, session: Session, case: Case, workflow: BpmnWorkflow, catalogue: dict[str, Any],
+                 log: EventLog, now: datetime, completed: tuple[int, str] | None = None) -> None:
+        snapshots: dict[UUID, dict[str, Any]] = {}
+
+        def before(task):
+            if _records_data(task):
+                snapshots[task.id] = dict(task.data)
+
+        def after(task):
+            if task.id in snapshots:
+                old = snapshots.pop(task.id)
+                keys = [k for k in task.data if old.get(k) != task.data.get(k)]
+                log.add(_RECORDED_KINDS[type(task.task_spec).__name__],
+                        step_id=step_id(task), step_name=catalogue["names"].get(step_id(task)) or step_id(task),
+                        actor="system", before={k: old.get(k) for k in keys}, after={k: task.data[k] for k in keys})
+
+        self._run(lambda: workflow.do_engine_steps(before, after), case.title)
+        prune_history(workflow)
+        for item in sync_work_items(session, case, workflow, catalogue, now, completed):
+            log.add("task_ready", step_id=item.step_id, step_name=item.step_name, work_item_id=item.id, actor="system")
+        summarise(case, workflow, catalogue, now)
+        if case.status == "completed":
+            log.add("case_completed", actor="system")
+        case.state_json = dump_state(workflow)
+        case.data_json = json.dumps(case_data(workflow), ensure_ascii=False)
+
+    def _run(self, fn: Callable[[], Any], where: str) -> None:
+        try:
+            fn()
+        except DubanError:
+            raise
+        except Exception as err:  # handlers and expressions fail in many ways; the step is refused whole
+            raise StepFailed(f"{where}: 步骤执行失败, 未做任何更改: {_reason(err)}") from err
+
+    def _script_engine(self, session: Session, case: Case, actor: Actor, now: datetime) -> PythonScriptEngine:
+        def call_service(context, task=None, operation_name=None, operation_params=None, **_):
+            handler = registered().get(operation_name)
+            if handler is None:
+                raise StepFailed(f"未注册的处理程序: {operation_name}")
+            params = {k: v.get("value") for k, v in (operation_params or {}).items()}
+            ctx = HandlerContext(session, case.id, case.unit, context, params, actor.username, now)
+            return json.dumps(json_safe(handler(ctx)))
+
+        return _StepScriptEngine(environment=expressions.SafeScriptEnvironment(call_service))
+
+
+_RECORDED_KINDS = {"ServiceTask": "service_task", "ScriptTask": "script_task", "BusinessRuleTask": "rule_task"}
+
+
+def _records_data(task) -> bool:
+    return type(task.task_spec).__name__ in _RECORDED_KINDS
+
+
+def _reason(err: BaseException) -> str:
+    while err.__cause__ is not None or getattr(err, "exception", None) is not None:
+        inner = getattr(err, "exception", None) or err.__cause__
+        if inner is None or inner is err:
+            break
+        err = inner
+    return f"{type(err).__name__}: {err}"
+
+
+def _title(data: dict[str, Any], default: str) -> str:
+    parts = [str(data.get(k)) for k in ("cadre_name", "post") if data.get(k)]
+    if data.get("unit"):
+        parts.append(f"({data['unit']})")
+    return " ".join(parts)[:500] or default
+
+
+def _status_text(status: str) -> str:
+    return {"completed": "办结", "cancelled": "取消"}.get(status, status)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def _item_view(item: WorkItem, case: Case, version: ProcessVersion) -> dict[str, Any]:
+    step = version.catalogue["steps"].get(item.step_id, {})
+    return {
+        "id": item.id, "case_id": item.case_id, "case_title": case.title, "process_key": case.process_key,
+        "step_id": item.step_id, "step_name": item.step_name, "role": item.role, "unit": item.unit,
+        "assignee": item.assignee, "created_at": _iso(item.created_at), "due_at": _iso(item.due_at),
+        "instructions": step.get("instructions", ""), "form": step.get("form"),
+    }
+
+
+def _event_view(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq, "at": _iso(event.at), "actor": event.actor, "kind": event.kind,
+        "step_id": event.step_id, "step_name": event.step_name, "work_item_id": event.work_item_id,
+        "before": event.data_before, "after": event.data_after,
+    }

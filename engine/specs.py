@@ -1,0 +1,136 @@
+"""From a checked BPMN file to what a version stores: the SpiffWorkflow spec and the step catalogue."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from . import expressions
+from .roles import role_for_lane
+from .validation import BPMN_NS, FORM_PROPERTY, NS, CheckedFile, Problem, _local
+
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+MANUAL_KINDS = {"userTask", "manualTask"}
+
+
+@dataclass
+class ParsedProcess:
+    """One executable process of a file, ready to be stored as a version."""
+
+    process_key: str
+    name: str
+    filename: str
+    xml: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    catalogue: dict[str, Any]
+    content_hash: str
+
+    def spec_json(self) -> str:
+        return json.dumps({
+            "spec": SERIALIZER.to_dict(self.spec),
+            "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in self.subprocess_specs.items()},
+        })
+
+
+def _literal_timers(specs: list[Any]) -> None:
+    """Camunda Modeler writes timer literals bare (P10D); the engine evaluates expressions, so quote them."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            if isinstance(definition, TimerEventDefinition):
+                text = (definition.expression or "").strip()
+                if expressions.is_iso8601_timer(text):
+                    definition.expression = repr(text)
+
+
+def _step(el, lanes, forms) -> dict[str, Any]:
+    lane = lanes.get(el.get("id"))
+    props = {p.get("name"): p.get("value") for p in el.iterfind(
+        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+    instructions = el.find("bpmn:extensionElements/spiffworkflow:instructionsForEndUser", NS)
+    form_file = props.get(FORM_PROPERTY)
+    return {
+        "name": el.get("name") or el.get("id"),
+        "kind": _local(el),
+        "role": role_for_lane(lane.get("id"), lane.get("name")) if lane is not None else None,
+        "lane": lane.get("id") if lane is not None else None,
+        "form_file": form_file,
+        "form": forms.get(form_file) if form_file else None,
+        "due_in": props.get("dueIn"),
+        "instructions": (instructions.text or "").strip() if instructions is not None else "",
+    }
+
+
+def catalogue_for(process, forms: dict[str, Any]) -> dict[str, Any]:
+    """What projections need per step, read once at deploy: names, roles, forms, deadlines."""
+    lanes = {(ref.text or "").strip(): ref.getparent() for ref in process.iter(f"{{{BPMN_NS}}}flowNodeRef")}
+    steps = {}
+    start = None
+    for el in process.iter():
+        kind = _local(el)
+        if kind in MANUAL_KINDS and el.get("id"):
+            steps[el.get("id")] = _step(el, lanes, forms)
+        elif kind == "startEvent" and el.getparent() is process and start is None:
+            start = _step(el, lanes, forms)
+    names = {el.get("id"): el.get("name") for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
+    return {
+        "name": process.get("name") or process.get("id"),
+        "steps": steps,
+        "start": start or {"name": "", "role": None, "form": None},
+        "names": {k: v for k, v in names.items() if v},
+    }
+
+
+def _problem_from(err, checked: CheckedFile, display: str) -> Problem:
+    element_id = getattr(err, "id", "") or "-"
+    line = 0
+    if element_id != "-":
+        found = checked.tree.getroot().xpath("//*[@id=$i]", i=element_id)
+        line = found[0].sourceline if found else 0
+    message = str(err).split("\n")[0]
+    return Problem(display, line, element_id, f"流程无法解析: {message}", "bpmn.parse")
+
+
+def parse_checked(checked: CheckedFile, display: str) -> tuple[list[Problem], list[ParsedProcess]]:
+    """Parse a checked file with SpiffWorkflow; its refusals become problems like ours."""
+    root = checked.tree.getroot()
+    processes = [p for p in root.findall(f"{{{BPMN_NS}}}process") if p.get("isExecutable", "true").lower() != "false"]
+    parser = SpiffBpmnParser()
+    parsed: list[ParsedProcess] = []
+    xml = checked.raw.decode("utf-8", errors="replace")
+    forms_blob = json.dumps(checked.forms, sort_keys=True, ensure_ascii=False)
+    try:
+        parser.add_bpmn_xml(checked.tree, filename=str(checked.path.name))
+        for process in processes:
+            key = process.get("id")
+            spec = parser.get_spec(key)
+            subprocess_specs = parser.get_subprocess_specs(key)
+            _literal_timers([spec, *subprocess_specs.values()])
+            digest = hashlib.sha256(key.encode() + b"\0" + checked.raw + b"\0" + forms_blob.encode()).hexdigest()
+            parsed.append(ParsedProcess(
+                key, process.get("name") or key, checked.path.name, xml, spec, subprocess_specs,
+                catalogue_for(process, checked.forms), digest,
+            ))
+    except RecursionError:
+        return [Problem(display, 0, "-", "流程嵌套过深, 无法解析", "bpmn.parse")], []
+    except Exception as err:  # SpiffWorkflow raises many kinds; each is the user's to fix, not a crash
+        return [_problem_from(err, checked, display)], []
+    return [], parsed
+
+
+@lru_cache(maxsize=64)
+def load_specs(version_id: int, spec_json: str) -> tuple[Any, dict[str, Any]]:
+    """The deserialized spec of a version; versions are immutable, so caching them is safe."""
+    blob = json.loads(spec_json)
+    spec = SERIALIZER.from_dict(blob["spec"])
+    subs = {k: SERIALIZER.from_dict(v) for k, v in blob["subprocess_specs"].items()}
+    return spec, subs
+

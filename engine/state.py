@@ -1,0 +1,154 @@
+"""The persisted live state of a case: the workflow without its spec, with finished history pruned.
+
+The spec is stored once per version (see `specs.py`); the audit trail lives in the event table.
+So a case that looped through rectification 400 times stores, loads and steps like a new one,
+and SpiffWorkflow's task-tree walks (capped at depth 1000) never meet a deep history.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+_loading = threading.local()
+
+
+class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves the spec out on the way in and takes the cached one on the way out."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec, subprocess_specs = _loading.specs
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+STATE_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """JSON of the live workflow, spec excluded."""
+    registry = STATE_SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = STATE_SERIALIZER.to_dict(workflow)
+    finally:
+        registry._encoder_mode = False
+    dct[STATE_SERIALIZER.VERSION_KEY] = STATE_SERIALIZER.VERSION
+    return json.dumps(dct, cls=STATE_SERIALIZER._encoder_cls, ensure_ascii=False)
+
+
+def load_state(state_json: str, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
+    """Rebuild the live workflow of a case on its version's cached spec."""
+    dct = json.loads(state_json, cls=STATE_SERIALIZER.json_decoder_cls)
+    STATE_SERIALIZER.migrate(dct)
+    _loading.specs = (spec, subprocess_specs)
+    try:
+        workflow = STATE_SERIALIZER.from_dict(dct)
+    finally:
+        _loading.specs = None
+    workflow.script_engine = script_engine
+    return workflow
+
+
+def _finished(task) -> bool:
+    return task.has_state(TaskState.FINISHED_MASK)
+
+
+def _lowest_common_ancestor(tasks: list) -> Any:
+    paths = []
+    for task in tasks:
+        path = []
+        while task is not None:
+            path.append(task)
+            task = task.parent
+        paths.append(path[::-1])
+    common = None
+    for level in zip(*paths):
+        if all(t is level[0] for t in level):
+            common = level[0]
+        else:
+            break
+    return common
+
+
+def _subtree_ids(task) -> set[UUID]:
+    # An explicit stack: TaskIterator stops at depth 1000, which is what we are guarding against.
+    ids, stack = set(), [task]
+    while stack:
+        current = stack.pop()
+        ids.add(current.id)
+        stack.extend(c for c in current.children if c is not None)
+    return ids
+
+
+def _drop(workflow: BpmnWorkflow, task) -> None:
+    """Forget a finished task (not its children) and any finished subprocess it ran."""
+    workflow.tasks.pop(task.id, None)
+    if task.id in workflow.subprocesses:
+        del workflow.subprocesses[task.id]
+
+
+def _removable(workflow: BpmnWorkflow, task) -> bool:
+    # Keep anything a later join or boundary event may look up: splits, subprocess hosts.
+    return (
+        _finished(task)
+        and len(task._children) == 1
+        and len(task.task_spec.outputs) <= 1
+        and not isinstance(task.task_spec, (BoundaryEventSplit, SubWorkflowTask))
+    )
+
+
+def prune_history(workflow: BpmnWorkflow) -> int:
+    """Drop finished tasks nothing live depends on; returns how many were dropped."""
+    root = workflow.task_tree
+    live = [t for t in workflow.tasks.values() if not _finished(t)]
+    if not live:
+        return 0
+    before = len(workflow.tasks)
+    keep_top = _lowest_common_ancestor(live)
+    if keep_top is not None and keep_top is not root and keep_top.parent is not root:
+        # Re-root the live part under the root; the root takes the data the live part inherited.
+        subtree = _subtree_ids(keep_top)
+        root.data = dict(keep_top.parent.data)
+        for task_id in [i for i in workflow.tasks if i not in subtree and i != root.id]:
+            _drop(workflow, workflow.tasks[task_id])
+        root._children = [keep_top.id]
+        keep_top._parent = root.id
+    # Inside the live part, splice out runs of finished single-child tasks (a loop's past rounds).
+    for task in list(workflow.tasks.values()):
+        if task.id not in workflow.tasks:
+            continue
+        parent = task.parent
+        if parent is None or parent is root or not _removable(workflow, task) or not _removable(workflow, parent):
+            continue
+        child = task.children[0]
+        if child is None or not _finished(child):
+            continue
+        parent._children = [child.id if c == task.id else c for c in parent._children]
+        child._parent = parent.id
+        _drop(workflow, task)
+    if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
+        workflow.last_task = None
+    return before - len(workflow.tasks)

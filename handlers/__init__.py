@@ -1,0 +1,42 @@
+"""Python task handlers that BPMN service tasks call by name (`spiffworkflow:serviceTaskOperator id=`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session
+
+
+@dataclass
+class HandlerContext:
+    """What a handler may touch: the step's session (same transaction) and the case data."""
+
+    session: Session
+    case_id: int
+    unit: str
+    data: dict[str, Any]
+    params: dict[str, Any]
+    actor: str
+    now: datetime
+
+
+Handler = Callable[[HandlerContext], dict[str, Any]]
+REGISTRY: dict[str, Handler] = {}
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    """Register a function as the handler BPMN service tasks call by `name`."""
+
+    def register(fn: Handler) -> Handler:
+        REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def registered() -> dict[str, Handler]:
+    """All handlers, importing the modules that define them."""
+    from . import findings, integrity_file, rectification  # noqa: F401
+
+    return REGISTRY

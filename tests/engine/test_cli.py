@@ -1,0 +1,79 @@
+"""The `duban` command end to end, as a script would drive it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from engine.forms import example_data
+from tests.conftest import CASE_FACTS, PROCESSES, REPO
+
+
+@pytest.fixture
+def duban(tmp_path):
+    env = {**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    run("init", "--demo")
+    return run
+
+
+def test_a_case_from_start_to_the_parallel_reviews(duban):
+    out = duban("deploy", str(PROCESSES)).stdout.splitlines()
+    assert sorted(line.split()[:2] for line in out) == [["joint_audit_suzhou", "1"], ["joint_audit_xinghua", "1"]]
+    assert all(len(line.split()[2]) == 64 for line in out)
+    again = duban("deploy", str(PROCESSES)).stdout
+    assert again.count("(unchanged)") == 2  # identical files are a no-op
+
+    case_id = int(duban("start", "joint_audit_xinghua", "--as", "organization", "--data", json.dumps(CASE_FACTS)).stdout)
+    items = json.loads(duban("tasks", "--case", str(case_id), "--as", "organization", "--json").stdout)
+    assert [i["step_id"] for i in items] == ["issue_notice"]
+    item = items[0]
+    assert {"id", "case_id", "step_id", "step_name", "role", "unit", "assignee", "due_at", "form"} <= set(item)
+    assert item["step_name"] == "下发联审通知" and item["unit"] == "戴窑镇" and item["form"]["type"] == "object"
+    assert duban("tasks", "--as", "unit", "--json").stdout.strip() == "[]"  # not the unit's lane
+
+    bad = duban("complete", str(item["id"]), "--as", "organization", "--data", "{}", ok=False)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "必填" in bad.stderr
+    forbidden = duban("complete", str(item["id"]), "--as", "audit", "--data", "{}", ok=False)
+    assert forbidden.returncode == 3 and "organization" in forbidden.stderr
+
+    data = json.dumps(example_data(item["form"]))
+    assert "当前步骤: 审前公示" in duban("complete", str(item["id"]), "--as", "organization", "--data", data).stdout
+    stale = duban("complete", str(item["id"]), "--as", "organization", "--data", data, ok=False)
+    assert stale.returncode == 5 and "已办结" in stale.stderr
+
+    for _ in range(2):
+        (nxt,) = json.loads(duban("tasks", "--case", str(case_id), "--json").stdout)
+        duban("complete", str(nxt["id"]), "--as", "organization", "--data", json.dumps(example_data(nxt["form"])))
+    steps = sorted(i["step_id"] for i in json.loads(duban("tasks", "--case", str(case_id), "--json").stdout))
+    assert steps == ["review_establishment", "review_finance", "review_personnel"]
+
+    view = json.loads(duban("case", str(case_id), "--json").stdout)
+    assert view["status"] == "running" and len(view["current_steps"]) == 3
+    completed = [e for e in view["history"] if e["kind"] == "task_completed"]
+    assert [e["actor"] for e in completed] == ["organization"] * 3
+    assert completed[0]["after"]["notice_no"] and completed[0]["before"]["notice_no"] is None
+    assert "历史" in duban("case", str(case_id)).stdout
+
+
+def test_validate_and_bad_arguments_give_one_line_not_a_traceback(duban, tmp_path):
+    assert duban("validate", str(PROCESSES)).returncode == 0
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text("<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'>\n<oops>")
+    proc = duban("validate", str(broken), ok=False)
+    assert proc.returncode == 1 and proc.stdout.startswith(f"{broken}:")
+    assert duban("start", "no_such_process", ok=False).returncode == 4
+    assert duban("start", "joint_audit_xinghua", "--data", "not json", ok=False).returncode == 2
+    assert duban("case", "999", ok=False).returncode == 4
+    assert duban("tasks", "--as", "nobody", ok=False).returncode == 4
