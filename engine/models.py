@@ -26,9 +26,10 @@ class ProcessVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(500))
     filename: Mapped[str] = mapped_column(String(500))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    spec_json: Mapped[str] = mapped_column(Text)
-    catalogue: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Large and immutable: loaded only when asked for, and cached per engine (see specs.VersionCache).
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    catalogue: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(200))
     __table_args__ = (UniqueConstraint("process_key", "version"),)
@@ -45,9 +46,10 @@ class Case(Base):
     unit: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20))  # running / completed / error / terminated
     current_steps: Mapped[str] = mapped_column(String(1000), default="")
-    state_json: Mapped[str] = mapped_column(Text)
-    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    state_json: Mapped[str] = mapped_column(Text, deferred=True)
+    data_json: Mapped[str] = mapped_column(Text, default="{}", deferred=True)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
     started_by: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime]
     last_activity_at: Mapped[datetime]

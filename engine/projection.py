@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -45,47 +46,90 @@ def _due(created: datetime, due_in: str | None) -> datetime | None:
     return created + spec.duration if spec.duration is not None else None
 
 
+WORK_ITEMS = WorkItem.__table__
+CASES = Case.__table__
+EVENTS = Event.__table__
+# The statements of a step, built once: a step is a handful of them, and building costs more than running.
+_close_item = (update(WORK_ITEMS).where(WORK_ITEMS.c.id == bindparam("item_id"))
+               .values(status=bindparam("new_status"), completed_by=bindparam("by"), completed_at=bindparam("at")))
+_ready_items = select(WORK_ITEMS.c.id, WORK_ITEMS.c.task_id).where(
+    WORK_ITEMS.c.case_id == bindparam("case_id"), WORK_ITEMS.c.status == "ready")
+_insert_items = insert(WORK_ITEMS).returning(WORK_ITEMS.c.id, sort_by_parameter_order=True)
+_insert_events = insert(EVENTS)
+
+
+@dataclass
+class CaseState:
+    """The columns of a case a step reads and writes; plain values, written back with one UPDATE."""
+
+    id: int
+    process_version_id: int
+    process_key: str
+    title: str
+    unit: str
+    status: str
+    current_steps: str
+    lock_version: int
+    event_seq: int
+    last_activity_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    COLUMNS = ("id", "process_version_id", "process_key", "title", "unit", "status", "current_steps",
+               "lock_version", "event_seq")
+
+    @classmethod
+    def columns(cls):
+        return [CASES.c[name] for name in cls.COLUMNS]
+
+
+ITEM_WITH_CASE = (select(WORK_ITEMS, *[c.label(f"case__{c.name}") for c in CaseState.columns()])
+                  .join(CASES, CASES.c.id == WORK_ITEMS.c.case_id).where(WORK_ITEMS.c.id == bindparam("item_id")))
+CASE_STATE_JSON = select(CASES.c.state_json).where(CASES.c.id == bindparam("case_id"))
+CLAIM_VERSION = (update(CASES).where(CASES.c.id == bindparam("case_id"), CASES.c.lock_version == bindparam("seen"))
+                 .values(lock_version=bindparam("seen") + 1))
+SAVE_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))
+
+
 def sync_work_items(
-    session: Session, case: Case, workflow: BpmnWorkflow, catalogue: dict[str, Any], now: datetime,
+    session: Session, case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any], now: datetime,
     completed: tuple[int, str] | None = None,
-) -> list[WorkItem]:
+) -> list[dict[str, Any]]:
     """Make the case's ready work items match the workflow; returns the newly created ones.
 
     `completed` is (work_item_id, actor) for the item this step completed; other items that
     are no longer ready (an interrupting event took them away) are marked cancelled.
     """
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    existing = session.scalars(
-        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == "ready")
-    ).all()
-    known = set()
-    for item in existing:
-        known.add(item.task_id)
-        if item.task_id in ready:
-            continue
-        if completed and item.id == completed[0]:
-            item.status, item.completed_by = "completed", completed[1]
-        else:
-            item.status = "cancelled"
-        item.completed_at = now
-    created = []
+    conn = session.connection()
+    existing = conn.execute(_ready_items, {"case_id": case.id}).all()
+    known = {row.task_id for row in existing}
+    closing = [
+        {"item_id": row.id, "at": now,
+         **({"new_status": "completed", "by": completed[1]} if completed and row.id == completed[0]
+            else {"new_status": "cancelled", "by": None})}
+        for row in existing if row.task_id not in ready
+    ]
+    if closing:
+        conn.execute(_close_item, closing)
+    new = []
     for task_id, task in ready.items():
         if task_id in known:
             continue
         sid = step_id(task)
         step = catalogue["steps"].get(sid, {})
-        item = WorkItem(
+        new.append(dict(
             case_id=case.id, task_id=task_id, step_id=sid, step_name=step.get("name") or sid,
             role=step.get("role") or "", unit=case.unit, assignee=None, status="ready",
-            created_at=now, due_at=_due(now, step.get("due_in")),
-        )
-        session.add(item)
-        created.append(item)
-    session.flush()
-    return created
+            created_at=now, due_at=_due(now, step.get("due_in")), completed_at=None, completed_by=None,
+        ))
+    if new:
+        ids = conn.execute(_insert_items, new).scalars()
+        for row, item_id in zip(new, ids):
+            row["id"] = item_id
+    return new
 
 
-def summarise(case: Case, workflow: BpmnWorkflow, catalogue: dict[str, Any], now: datetime) -> None:
+def summarise(case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any], now: datetime) -> None:
     """Refresh the summary columns lists and dashboards read instead of the workflow."""
     names = [catalogue["steps"].get(step_id(t), {}).get("name") or step_id(t) for t in ready_user_tasks(workflow)]
     case.current_steps = "、".join(dict.fromkeys(names))[:1000]
@@ -97,18 +141,23 @@ def summarise(case: Case, workflow: BpmnWorkflow, catalogue: dict[str, Any], now
 
 
 class EventLog:
-    """Appends a case's events in order within the step's transaction."""
+    """A case's events of one step, numbered on from the case's counter and inserted in one statement."""
 
-    def __init__(self, session: Session, case_id: int, actor: str, now: datetime) -> None:
-        self.session, self.case_id, self.actor, self.now = session, case_id, actor, now
-        self.seq = session.scalar(select(func.coalesce(func.max(Event.seq), 0)).where(Event.case_id == case_id))
+    def __init__(self, case: CaseState, actor: str, now: datetime) -> None:
+        self.case, self.actor, self.now = case, actor, now
+        self.rows: list[dict[str, Any]] = []
 
     def add(self, kind: str, *, step_id: str | None = None, step_name: str | None = None,
             work_item_id: int | None = None, before: Any = None, after: Any = None, actor: str | None = None) -> None:
-        self.seq += 1
-        self.session.add(Event(
-            case_id=self.case_id, seq=self.seq, at=self.now, actor=actor or self.actor, kind=kind,
+        self.case.event_seq = (self.case.event_seq or 0) + 1
+        self.rows.append(dict(
+            case_id=self.case.id, seq=self.case.event_seq, at=self.now, actor=actor or self.actor, kind=kind,
             step_id=step_id, step_name=step_name, work_item_id=work_item_id,
             data_before=json_safe(before) if before is not None else None,
             data_after=json_safe(after) if after is not None else None,
         ))
+
+    def write(self, session: Session) -> None:
+        if self.rows:
+            session.connection().execute(_insert_events, self.rows)
+            self.rows = []

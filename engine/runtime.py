@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -21,9 +21,10 @@ from .db import Database
 from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
 from .forms import check_form
 from .models import Case, Event, ProcessVersion, WorkItem
-from .projection import EventLog, case_data, json_safe, step_id, summarise, sync_work_items
-from .specs import load_specs
-from .state import dump_state, load_state, prune_history
+from .projection import (CASE_STATE_JSON, CASES, CLAIM_VERSION, ITEM_WITH_CASE, SAVE_CASE, CaseState, EventLog, case_data, json_safe, step_id, summarise,
+                         sync_work_items)
+from .specs import LoadedVersion, VersionCache
+from .state import LiveWorkflows, dump_state, load_state, prune_history
 from .validation import check_paths
 
 
@@ -39,17 +40,12 @@ class Deployed:
     new: bool
 
 
-class _StepScriptEngine(PythonScriptEngine):
-    """Safe expressions, and service tasks that reach our handlers with the task at hand."""
-
-    def call_service(self, task, **kwargs):
-        return self.environment.call_service(task.data, task=task, **kwargs)
-
-
 class Engine:
     def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
+        self.live = LiveWorkflows()
+        self.versions = VersionCache()
 
     # --- deploy ---------------------------------------------------------------------------
     def deploy(self, paths: list[str], actor: str = "cli", forms_dir: str | None = None) -> list[Deployed]:
@@ -79,10 +75,11 @@ class Engine:
         """Start a case on the newest version of a process; returns the case id."""
         now = self.clock()
         with self.db.transaction() as session:
-            version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
-                                     .order_by(ProcessVersion.version.desc()).limit(1))
-            if version is None:
+            version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == process_key)
+                                        .order_by(ProcessVersion.version.desc()).limit(1))
+            if version_id is None:
                 raise NotFound(f"流程未部署: {process_key}")
+            version = self.versions.get(session, version_id)
             start = version.catalogue["start"]
             if not actor.operator and start.get("role") and start["role"] not in actor.roles:
                 raise Forbidden(f"用户 {actor.username} 没有发起此流程所需的角色: {start['role']}")
@@ -90,59 +87,63 @@ class Engine:
             unit = str(data.get("unit") or "")
             if not actor.in_scope(unit):
                 raise Forbidden(f"用户 {actor.username} 无权为单位 {unit} 立案")
-            case = Case(process_version_id=version.id, process_key=process_key, title=_title(data, version.name),
-                        unit=unit, status="running", state_json="{}", lock_version=1, started_by=actor.username,
-                        started_at=now, last_activity_at=now)
-            session.add(case)
-            session.flush()
-            spec, subs = load_specs(version.id, version.spec_json)
-            workflow = BpmnWorkflow(spec, subs, script_engine=self._script_engine(session, case, actor, now))
+            title = _title(data, version.name)
+            case_id = session.execute(insert(CASES).values(
+                process_version_id=version.id, process_key=process_key, title=title, unit=unit, status="running",
+                current_steps="", state_json="{}", data_json="{}", lock_version=1, event_seq=0,
+                started_by=actor.username, started_at=now, last_activity_at=now).returning(CASES.c.id)).scalar_one()
+            case = CaseState(case_id, version.id, process_key, title, unit, "running", "", 1, 0)
+            workflow = BpmnWorkflow(version.spec, version.subprocess_specs,
+                                    script_engine=self._script_engine(session, case, actor, now))
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(data)
-            log = EventLog(session, case.id, actor.username, now)
+            log = EventLog(case, actor.username, now)
             log.add("case_started", step_name=version.name, after=data)
             self._advance(session, case, workflow, version.catalogue, log, now)
-            return case.id
+        self.live.put(case.id, case.lock_version, workflow)
+        return case.id
 
     # --- complete -------------------------------------------------------------------------
     def complete(self, work_item_id: int, data: dict[str, Any], actor: Actor,
-                 expected_version: int | None = None) -> Case:
+                 expected_version: int | None = None) -> CaseState:
         """Complete a ready work item with form data and run the engine on, in one transaction."""
         now = self.clock()
         with self.db.transaction() as session:
-            item = session.get(WorkItem, work_item_id)
-            if item is None:
+            row = session.connection().execute(ITEM_WITH_CASE, {"item_id": work_item_id}).first()
+            if row is None:
                 raise NotFound(f"待办事项不存在: {work_item_id}")
-            case = session.get(Case, item.case_id)
+            item = row
+            case = CaseState(*(getattr(row, f"case__{name}") for name in CaseState.COLUMNS))
             actor.require_work(item)
             if item.status != "ready":
                 raise Conflict(f"待办事项 {work_item_id} 已{_status_text(item.status)}" +
                                (f" (由 {item.completed_by})" if item.completed_by else ""))
             if expected_version is not None and expected_version != case.lock_version:
                 raise Conflict(f"案件 {case.id} 已被他人更新 (版本 {case.lock_version}, 您看到的是 {expected_version})")
+            version = self.versions.get(session, case.process_version_id)
+            check_form(version.catalogue["steps"].get(item.step_id, {}).get("form"), data, item.step_name)
+            workflow = self.live.take(case.id, case.lock_version) or load_state(
+                session.connection().execute(CASE_STATE_JSON, {"case_id": case.id}).scalar_one(),
+                version.spec, version.subprocess_specs, None)
             self._claim_version(session, case)
-            version = session.get(ProcessVersion, case.process_version_id)
-            step = version.catalogue["steps"].get(item.step_id, {})
-            check_form(step.get("form"), data, item.step_name)
-            spec, subs = load_specs(version.id, version.spec_json)
-            workflow = load_state(case.state_json, spec, subs, self._script_engine(session, case, actor, now))
-            task = workflow.get_task_from_id(UUID(item.task_id)) if UUID(item.task_id) in workflow.tasks else None
+            workflow.script_engine = self._script_engine(session, case, actor, now)
+            task = workflow.tasks.get(UUID(item.task_id))
             if task is None or not task.has_state(TaskState.READY):
                 raise Conflict(f"步骤 {item.step_name} 已不在待办状态")
-            log = EventLog(session, case.id, actor.username, now)
+            log = EventLog(case, actor.username, now)
             log.add("task_completed", step_id=item.step_id, step_name=item.step_name, work_item_id=item.id,
                     before={k: task.data.get(k) for k in data}, after=data)
             task.data.update(data)
-            self._run(lambda: task.run(), item.step_name)
+            self._run(task.run, item.step_name)
             self._advance(session, case, workflow, version.catalogue, log, now, completed=(item.id, actor.username))
-            return case
+        self.live.put(case.id, case.lock_version, workflow)
+        return case
 
     # --- reads ----------------------------------------------------------------------------
     def tasks(self, actor: Actor = OPERATOR, case_id: int | None = None) -> list[dict[str, Any]]:
         """Ready work items the actor may work: assigned to them, or unclaimed in their roles and units."""
         with self.db.reading() as session:
-            query = select(WorkItem, Case, ProcessVersion).join(Case, Case.id == WorkItem.case_id).join(
-                ProcessVersion, ProcessVersion.id == Case.process_version_id).where(WorkItem.status == "ready")
+            query = select(WorkItem, Case).join(Case, Case.id == WorkItem.case_id).where(WorkItem.status == "ready")
             if case_id is not None:
                 query = query.where(WorkItem.case_id == case_id)
             if not actor.operator:
@@ -150,7 +151,7 @@ class Engine:
                 if actor.units is not None:
                     query = query.where(WorkItem.unit.in_(actor.units or {""}))
             rows = session.execute(query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)).all()
-            return [_item_view(item, case, version) for item, case, version in rows
+            return [_item_view(item, case, self.versions.get(session, case.process_version_id)) for item, case in rows
                     if actor.operator or item.assignee in (None, actor.username)]
 
     def case(self, case_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
@@ -160,7 +161,7 @@ class Engine:
             if case is None:
                 raise NotFound(f"案件不存在: {case_id}")
             actor.require_case(case)
-            version = session.get(ProcessVersion, case.process_version_id)
+            version = self.versions.get(session, case.process_version_id)
             events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
             items = session.scalars(select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.status == "ready")).all()
             return {
@@ -175,15 +176,14 @@ class Engine:
             }
 
     # --- internals ------------------------------------------------------------------------
-    def _claim_version(self, session: Session, case: Case) -> None:
+    def _claim_version(self, session: Session, case: CaseState) -> None:
         # Compare-and-set before any other write: the loser of a race stops here with a conflict.
-        claimed = session.execute(update(Case).where(Case.id == case.id, Case.lock_version == case.lock_version)
-                                  .values(lock_version=case.lock_version + 1).execution_options(synchronize_session=False))
+        claimed = session.connection().execute(CLAIM_VERSION, {"case_id": case.id, "seen": case.lock_version})
         if claimed.rowcount != 1:
             raise Conflict(f"案件 {case.id} 已被他人同时更新, 请刷新后重试")
         case.lock_version += 1
 
-    def _advance(self, session: Session, case: Case, workflow: BpmnWorkflow, catalogue: dict[str, Any],
+    def _advance(self, session: Session, case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any],
                  log: EventLog, now: datetime, completed: tuple[int, str] | None = None) -> None:
         snapshots: dict[UUID, dict[str, Any]] = {}
 
@@ -202,12 +202,16 @@ class Engine:
         self._run(lambda: workflow.do_engine_steps(before, after), case.title)
         prune_history(workflow)
         for item in sync_work_items(session, case, workflow, catalogue, now, completed):
-            log.add("task_ready", step_id=item.step_id, step_name=item.step_name, work_item_id=item.id, actor="system")
+            log.add("task_ready", step_id=item["step_id"], step_name=item["step_name"], work_item_id=item["id"],
+                    actor="system")
         summarise(case, workflow, catalogue, now)
         if case.status == "completed":
             log.add("case_completed", actor="system")
-        case.state_json = dump_state(workflow)
-        case.data_json = json.dumps(case_data(workflow), ensure_ascii=False)
+        log.write(session)
+        session.connection().execute(SAVE_CASE, dict(
+            case_id=case.id, status=case.status, current_steps=case.current_steps, last_activity_at=case.last_activity_at,
+            completed_at=case.completed_at, event_seq=case.event_seq, lock_version=case.lock_version,
+            state_json=dump_state(workflow), data_json=json.dumps(case_data(workflow), ensure_ascii=False)))
 
     def _run(self, fn: Callable[[], Any], where: str) -> None:
         try:
@@ -217,8 +221,8 @@ class Engine:
         except Exception as err:  # handlers and expressions fail in many ways; the step is refused whole
             raise StepFailed(f"{where}: 步骤执行失败, 未做任何更改: {_reason(err)}") from err
 
-    def _script_engine(self, session: Session, case: Case, actor: Actor, now: datetime) -> PythonScriptEngine:
-        def call_service(context, task=None, operation_name=None, operation_params=None, **_):
+    def _script_engine(self, session: Session, case: CaseState, actor: Actor, now: datetime) -> PythonScriptEngine:
+        def call_service(context, operation_name=None, operation_params=None, **_):
             handler = registered().get(operation_name)
             if handler is None:
                 raise StepFailed(f"未注册的处理程序: {operation_name}")
@@ -226,7 +230,7 @@ class Engine:
             ctx = HandlerContext(session, case.id, case.unit, context, params, actor.username, now)
             return json.dumps(json_safe(handler(ctx)))
 
-        return _StepScriptEngine(environment=expressions.SafeScriptEnvironment(call_service))
+        return expressions.make_script_engine(call_service)
 
 
 _RECORDED_KINDS = {"ServiceTask": "service_task", "ScriptTask": "script_task", "BusinessRuleTask": "rule_task"}
@@ -260,7 +264,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
-def _item_view(item: WorkItem, case: Case, version: ProcessVersion) -> dict[str, Any]:
+def _item_view(item: WorkItem, case: Case, version: LoadedVersion) -> dict[str, Any]:
     step = version.catalogue["steps"].get(item.step_id, {})
     return {
         "id": item.id, "case_id": item.case_id, "case_title": case.title, "process_key": case.process_key,

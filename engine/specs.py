@@ -4,15 +4,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+import threading
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from . import expressions
+from .models import ProcessVersion
 from .roles import role_for_lane
 from .validation import BPMN_NS, FORM_PROPERTY, NS, CheckedFile, Problem, _local
 
@@ -126,11 +129,37 @@ def parse_checked(checked: CheckedFile, display: str) -> tuple[list[Problem], li
     return [], parsed
 
 
-@lru_cache(maxsize=64)
-def load_specs(version_id: int, spec_json: str) -> tuple[Any, dict[str, Any]]:
-    """The deserialized spec of a version; versions are immutable, so caching them is safe."""
-    blob = json.loads(spec_json)
-    spec = SERIALIZER.from_dict(blob["spec"])
-    subs = {k: SERIALIZER.from_dict(v) for k, v in blob["subprocess_specs"].items()}
-    return spec, subs
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A deployed version as steps and views use it: catalogue and deserialized spec."""
 
+    id: int
+    process_key: str
+    version: int
+    name: str
+    catalogue: dict[str, Any]
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+
+class VersionCache:
+    """Deployed versions read and deserialized once per database: versions are immutable."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[int, LoadedVersion] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, version_id: int) -> LoadedVersion:
+        hit = self._loaded.get(version_id)
+        if hit is not None:
+            return hit
+        row = session.execute(select(
+            ProcessVersion.id, ProcessVersion.process_key, ProcessVersion.version, ProcessVersion.name,
+            ProcessVersion.catalogue, ProcessVersion.spec_json).where(ProcessVersion.id == version_id)).one()
+        blob = json.loads(row.spec_json)
+        loaded = LoadedVersion(
+            row.id, row.process_key, row.version, row.name, row.catalogue, SERIALIZER.from_dict(blob["spec"]),
+            {k: SERIALIZER.from_dict(v) for k, v in blob["subprocess_specs"].items()},
+        )
+        with self._lock:
+            return self._loaded.setdefault(version_id, loaded)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
@@ -152,3 +153,27 @@ def prune_history(workflow: BpmnWorkflow) -> int:
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
     return before - len(workflow.tasks)
+
+
+class LiveWorkflows:
+    """Workflows of recently stepped cases, each valid only for the case version it was saved at.
+
+    A step takes its entry out (so no two steps share one object), checks it against the version
+    it read from the database, and puts the workflow back only after its commit succeeded.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: "OrderedDict[int, tuple[int, BpmnWorkflow]]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, case_id: int, lock_version: int) -> BpmnWorkflow | None:
+        with self._lock:
+            entry = self._entries.pop(case_id, None)
+        return entry[1] if entry is not None and entry[0] == lock_version else None
+
+    def put(self, case_id: int, lock_version: int, workflow: BpmnWorkflow) -> None:
+        with self._lock:
+            self._entries[case_id] = (lock_version, workflow)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)

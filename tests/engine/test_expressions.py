@@ -311,7 +311,8 @@ def test_specific_limit_codes():
         with pytest.raises(ExpressionError) as err:
             evaluate(text, {})
         assert err.value.code == "expression.limit", text
-    assert check_expression("1" * 20001)[0].code == "expression.refused"
+    assert check_expression("1" * 20001)[0].code == "expression.limit"
+    assert check_script("x = 1\n" * 4000)[0].code == "expression.limit"
     assert check_expression("(" * 60 + "1" + ")" * 60)[0].code == "expression.limit"
     assert check_expression("(" * 40 + "1" + ")" * 40) == []
 
@@ -339,6 +340,41 @@ def test_script_resource_limits(script):
     with pytest.raises(ExpressionError) as err:
         execute(script, {})
     assert err.value.code == "expression.limit"
+
+
+def test_memory_hoarding_and_deep_data_are_limited():
+    with pytest.raises(ExpressionError) as err:  # each piece is allowed, the total is not
+        execute("keep = []\nfor i in range(10000):\n    keep.append([0] * 1000000)", {})
+    assert err.value.code == "expression.limit" and err.value.line == 3
+    with pytest.raises(ExpressionError) as err:  # would break JSON serialisation of task data
+        execute("a = []\nfor i in range(200):\n    a = [a]", {})
+    assert err.value.code == "expression.limit"
+    # Reading existing data is not building it: no false positive from the memory budget.
+    ctx = {"d": {"lines": list(range(5000))}}
+    execute("n = 0\nfor i in range(5000):\n    n += len(d.get('lines')) + len(d['lines'])", ctx)
+    assert ctx["n"] == 5000 * 10000
+
+
+def test_cpu_bound_scripts_hit_the_wall_clock_backstop():
+    script = "a = [0] * 1000000\nfor i in range(10000):\n    c = a.count(0)"
+    started = timeit.default_timer()
+    with pytest.raises(ExpressionError) as err:
+        execute(script, {})
+    assert err.value.code == "expression.limit" and "秒" in err.value.message
+    assert timeit.default_timer() - started < expressions.MAX_SECONDS + 3
+
+
+def test_whitespace_from_bpmn_xml_is_tolerated_and_lines_stay_true():
+    assert evaluate("\n   total > 1\n  ", {"total": 2}) is True
+    ctx: dict = {}
+    execute("\n    x = 1\n    if x:\n        y = x + 1\n", ctx)
+    assert ctx == {"x": 1, "y": 2}
+    with pytest.raises(ExpressionError) as err:
+        execute("\n    x = 1\n    y = x / 0\n", {})
+    assert err.value.line == 3
+    with pytest.raises(ExpressionError) as err:
+        evaluate("\n\n  1 / 0", {})
+    assert err.value.line == 3
 
 
 def test_runtime_errors_are_wrapped_with_line_and_text():
@@ -620,9 +656,8 @@ def test_script_with_dunder_import_fails_the_step_without_running(tmp_path):
     assert "expression.refused" in str(err.value) and "__import__" in str(err.value)
     assert err.value.line_number == 2 and err.value.error_line.startswith("__import__")
     assert not marker.exists()
-    task = workflow.get_next_task(spec_name="prepare", state=TaskState.ERROR) or \
-        next(t for t in workflow.get_tasks() if t.task_spec.name == "prepare")
-    assert "ran" not in task.data  # checked before anything ran
+    task = next(t for t in workflow.get_tasks() if t.task_spec.name == "prepare")
+    assert task.state == TaskState.ERROR and "ran" not in task.data  # checked before anything ran
 
 
 def test_failing_condition_and_missing_service_caller_fail_the_step(tmp_path):
