@@ -2,24 +2,27 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha1sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml package.json | sha1sum | cut -c1-12)
 
 .PHONY: install run demo test test-fast bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml package.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	npm install --no-audit --no-fund --silent   # bpmn-js for the case diagrams, from the npm registry
+	$(VENV)/bin/pybabel compile -d web/translations -f --use-fuzzy 2>/dev/null || true
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(STAMP)
 
-# Set up, initialise the embedded SQLite database with demo accounts, deploy processes/, walk a demo case.
+# Set up, initialise the embedded SQLite database with demo accounts and cases, start the web app.
 run: install
 	$(PY) -m engine.cli init --demo
 	$(PY) -m engine.cli deploy processes/
 	$(PY) -m engine.cli demo
+	$(PY) -m engine.cli serve --host 127.0.0.1 --port 5000
 
 test: install
 	$(VENV)/bin/pytest -q

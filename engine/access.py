@@ -26,8 +26,13 @@ class Actor:
     def in_scope(self, unit: str) -> bool:
         return self.operator or self.units is None or unit in self.units
 
+    @property
+    def oversees(self) -> bool:
+        return self.operator or bool(self.roles & OVERSIGHT_ROLES)
+
     def may_see_case(self, case: Case) -> bool:
-        return self.operator or bool(self.roles & OVERSIGHT_ROLES) or (bool(self.roles) and self.in_scope(case.unit))
+        # Clerks see the cases of their units; designers edit processes, not cases.
+        return self.oversees or (bool(self.roles - {"designer"}) and self.in_scope(case.unit))
 
     def may_work(self, item: WorkItem) -> bool:
         return self.operator or (item.role in self.roles and self.in_scope(item.unit))
@@ -35,6 +40,10 @@ class Actor:
     def require_case(self, case: Case) -> None:
         if not self.may_see_case(case):
             raise Forbidden(f"用户 {self.username} 无权查看案件 {case.id} (单位: {case.unit})")
+
+    def require_case_unit(self, unit: str) -> None:
+        if not (self.oversees or self.in_scope(unit)):
+            raise Forbidden(f"用户 {self.username} 无权处理单位 {unit} 的案件")
 
     def require_work(self, item: WorkItem) -> None:
         if item.role not in self.roles and not self.operator:

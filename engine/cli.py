@@ -179,8 +179,32 @@ def case_cmd(case_id: int, username: str | None, as_json: bool) -> None:
 def demo() -> None:
     from . import demo as demo_data
 
+    from sqlalchemy import select
+
+    from .models import Case
+
     engine = _engine()
+    with engine.db.reading() as session:
+        existing = session.scalars(select(Case.id).order_by(Case.id)).all()
+    if existing:
+        click.echo(f"已有 {len(existing)} 个案件, 不再生成演示数据")
+        click.echo(demo_data.walkthrough(engine, list(existing)))
+        return
     click.echo(demo_data.walkthrough(engine, demo_data.seed(engine)))
+
+
+@main.command(help="启动网页服务 (登录页 /login)")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    from web import create_app
+
+    app = create_app()
+    click.echo(f"督办已启动: http://{host}:{port}/login  (Ctrl-C 停止)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="duban")
 
 
 if __name__ == "__main__":

@@ -63,8 +63,9 @@ def _message(err) -> tuple[str, str]:
         "minItems": f"至少 {val} 项",
         "maxItems": f"最多 {val} 项",
         "pattern": "格式不正确",
-        "format": {"date": "日期格式应为 YYYY-MM-DD", "date-time": "时间格式应为 ISO 8601"}.get(val, f"格式应为 {val}"),
     }
+    if kw == "format":
+        return field, {"date": "日期格式应为 YYYY-MM-DD", "date-time": "时间格式应为 ISO 8601"}.get(val, f"格式应为 {val}")
     return field, texts.get(kw, err.message)
 
 

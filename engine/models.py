@@ -113,3 +113,53 @@ class User(Base):
     roles: Mapped[list[Any]] = mapped_column(JSON)
     units: Mapped[Optional[list[Any]]] = mapped_column(JSON)  # None = all units
     is_demo: Mapped[bool] = mapped_column(default=False)
+
+
+class Attachment(Base):
+    """A file a clerk uploaded to a case (audit notice, minutes, ledger), stored on disk by content hash."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    work_item_id: Mapped[Optional[int]]
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime]
+
+
+class Comment(Base):
+    """A remark on a case, by a clerk or supervisor."""
+
+    __tablename__ = "comment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    work_item_id: Mapped[Optional[int]]
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[Optional[datetime]]
+
+
+class SignInAttempt(Base):
+    """Failed sign-ins, counted per user name and address to slow down password guessing."""
+
+    __tablename__ = "sign_in_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    __table_args__ = (Index("ix_sign_in_attempt_user_at", "username", "at"), Index("ix_sign_in_attempt_addr_at", "address", "at"))

@@ -86,7 +86,7 @@ ITEM_WITH_CASE = (select(WORK_ITEMS, *[c.label(f"case__{c.name}") for c in CaseS
                   .join(CASES, CASES.c.id == WORK_ITEMS.c.case_id).where(WORK_ITEMS.c.id == bindparam("item_id")))
 CASE_STATE_JSON = select(CASES.c.state_json).where(CASES.c.id == bindparam("case_id"))
 CLAIM_VERSION = (update(CASES).where(CASES.c.id == bindparam("case_id"), CASES.c.lock_version == bindparam("seen"))
-                 .values(lock_version=bindparam("seen") + 1))
+                 .values(lock_version=bindparam("seen") + 1).returning(CASES.c.event_seq))
 SAVE_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))
 
 
@@ -161,3 +161,15 @@ class EventLog:
         if self.rows:
             session.connection().execute(_insert_events, self.rows)
             self.rows = []
+
+
+def append_event(session: Session, case_id: int, actor: str, kind: str, now: datetime, *,
+                 step_id: str | None = None, step_name: str | None = None, work_item_id: int | None = None,
+                 before: Any = None, after: Any = None) -> None:
+    """One event outside a step (claim, comment, attachment), numbered by bumping the case's counter."""
+    seq = session.execute(update(CASES).where(CASES.c.id == case_id).values(event_seq=CASES.c.event_seq + 1)
+                          .returning(CASES.c.event_seq)).scalar_one()
+    session.execute(_insert_events, [dict(case_id=case_id, seq=seq, at=now, actor=actor, kind=kind, step_id=step_id,
+                                          step_name=step_name, work_item_id=work_item_id,
+                                          data_before=json_safe(before) if before is not None else None,
+                                          data_after=json_safe(after) if after is not None else None)])

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -21,7 +21,7 @@ from .db import Database
 from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
 from .forms import check_form
 from .models import Case, Event, ProcessVersion, WorkItem
-from .projection import (CASE_STATE_JSON, CASES, CLAIM_VERSION, ITEM_WITH_CASE, SAVE_CASE, CaseState, EventLog, case_data, json_safe, step_id, summarise,
+from .projection import (CASE_STATE_JSON, CASES, CLAIM_VERSION, ITEM_WITH_CASE, SAVE_CASE, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
                          sync_work_items)
 from .specs import LoadedVersion, VersionCache
 from .state import LiveWorkflows, dump_state, load_state, prune_history
@@ -139,6 +139,55 @@ class Engine:
         self.live.put(case.id, case.lock_version, workflow)
         return case
 
+    # --- claiming ---------------------------------------------------------------------------
+    def claim(self, work_item_id: int, actor: Actor) -> None:
+        """Take a ready item of one's roles and units; someone else's claim is a conflict."""
+        self._assign(work_item_id, actor, actor.username, "task_claimed", lambda item: actor.require_work(item))
+
+    def release(self, work_item_id: int, actor: Actor) -> None:
+        """Give a claimed item back to the role's pool."""
+        def allowed(item):
+            if item.assignee != actor.username and not (actor.operator or "supervisor" in actor.roles):
+                raise Forbidden(f"只有认领人或督办人员可以退回此事项 (认领人: {item.assignee or '无'})")
+        self._assign(work_item_id, actor, None, "task_released", allowed)
+
+    def reassign(self, work_item_id: int, to_username: str, actor: Actor) -> None:
+        """A supervisor hands an item to a named clerk who has the step's role and unit."""
+        from .accounts import actor_for
+
+        if not (actor.operator or "supervisor" in actor.roles):
+            raise Forbidden(f"用户 {actor.username} 不是督办人员, 不能改派")
+        with self.db.reading() as session:
+            target = actor_for(session, to_username)
+
+        def allowed(item):
+            actor.require_case_unit(item.unit)
+            if item.role not in target.roles or not target.in_scope(item.unit):
+                raise Forbidden(f"{to_username} 没有办理此事项的角色或单位权限")
+        self._assign(work_item_id, actor, to_username, "task_reassigned", allowed, check_free=False)
+
+    def _assign(self, work_item_id: int, actor: Actor, assignee: str | None, kind: str,
+                allowed: Callable[[WorkItem], None], check_free: bool = True) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            item = session.get(WorkItem, work_item_id)
+            if item is None:
+                raise NotFound(f"待办事项不存在: {work_item_id}")
+            allowed(item)
+            if item.status != "ready":
+                raise Conflict(f"待办事项 {work_item_id} 已{_status_text(item.status)}")
+            if check_free and assignee and item.assignee not in (None, assignee):
+                raise Conflict(f"此事项已由 {item.assignee} 认领")
+            previous = item.assignee
+            stmt = update(WorkItem).where(WorkItem.id == item.id, WorkItem.status == "ready")
+            if check_free and assignee:
+                stmt = stmt.where(or_(WorkItem.assignee.is_(None), WorkItem.assignee == assignee))
+            if session.execute(stmt.values(assignee=assignee).execution_options(synchronize_session=False)).rowcount != 1:
+                raise Conflict(f"待办事项 {work_item_id} 刚被他人处理, 请刷新")
+            append_event(session, item.case_id, actor.username, kind, now, step_id=item.step_id,
+                         step_name=item.step_name, work_item_id=item.id,
+                         before={"assignee": previous}, after={"assignee": assignee})
+
     # --- reads ----------------------------------------------------------------------------
     def tasks(self, actor: Actor = OPERATOR, case_id: int | None = None) -> list[dict[str, Any]]:
         """Ready work items the actor may work: assigned to them, or unclaimed in their roles and units."""
@@ -153,6 +202,23 @@ class Engine:
             rows = session.execute(query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)).all()
             return [_item_view(item, case, self.versions.get(session, case.process_version_id)) for item, case in rows
                     if actor.operator or item.assignee in (None, actor.username)]
+
+    def work_item(self, work_item_id: int, actor: Actor) -> dict[str, Any]:
+        """One work item with its form and its case's header data, for the task page and the API."""
+        with self.db.reading() as session:
+            item = session.get(WorkItem, work_item_id)
+            if item is None:
+                raise NotFound(f"待办事项不存在: {work_item_id}")
+            case = session.get(Case, item.case_id)
+            if not (actor.may_work(item) or actor.oversees):
+                raise Forbidden(f"用户 {actor.username} 无权查看此事项 (需要角色 {item.role}、单位 {item.unit})")
+            view = _item_view(item, case, self.versions.get(session, case.process_version_id))
+            view.update(status=item.status, completed_by=item.completed_by, completed_at=_iso(item.completed_at),
+                        may_work=item.status == "ready" and actor.may_work(item)
+                        and item.assignee in (None, actor.username),
+                        case={"id": case.id, "title": case.title, "status": case.status, "unit": case.unit,
+                              "lock_version": case.lock_version, "data": json.loads(case.data_json or "{}")})
+            return view
 
     def case(self, case_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         """A case with its status, current steps, open work and full history."""
@@ -178,10 +244,11 @@ class Engine:
     # --- internals ------------------------------------------------------------------------
     def _claim_version(self, session: Session, case: CaseState) -> None:
         # Compare-and-set before any other write: the loser of a race stops here with a conflict.
-        claimed = session.connection().execute(CLAIM_VERSION, {"case_id": case.id, "seen": case.lock_version})
-        if claimed.rowcount != 1:
+        event_seq = session.connection().execute(CLAIM_VERSION, {"case_id": case.id, "seen": case.lock_version}).scalar()
+        if event_seq is None:
             raise Conflict(f"案件 {case.id} 已被他人同时更新, 请刷新后重试")
         case.lock_version += 1
+        case.event_seq = event_seq  # comments and attachments may have added events since we read the case
 
     def _advance(self, session: Session, case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any],
                  log: EventLog, now: datetime, completed: tuple[int, str] | None = None) -> None:

@@ -1,0 +1,69 @@
+"""The web app: one factory, blueprints per audience (auth, inbox, tasks, cases, api)."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+
+from engine.db import Database
+from engine.runtime import Engine
+
+
+def _secret_key(instance: Path) -> str:
+    """DUBAN_SECRET_KEY, else a random key kept in the instance folder (so restarts keep sessions)."""
+    if os.environ.get("DUBAN_SECRET_KEY"):
+        return os.environ["DUBAN_SECRET_KEY"]
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    config = test_config or {}
+    app.config.update(
+        SECRET_KEY=config.get("SECRET_KEY") or _secret_key(Path(app.instance_path)),
+        DATABASE_URL=config.get("DATABASE_URL"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("DUBAN_SECURE_COOKIES", "0") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        DUBAN_LANGUAGES=("zh_CN", "en"),
+    )
+    app.config.update({k: v for k, v in config.items() if k.isupper()})
+
+    engine = Engine(Database(app.config["DATABASE_URL"]))
+    app.extensions["duban"] = engine
+
+    from . import api, auth, cases, i18n, inbox, tasks
+    from .errors import register_error_pages
+
+    auth.init_app(app)
+    i18n.init_app(app)
+    register_error_pages(app)
+    for module in (auth, inbox, tasks, cases, api):
+        app.register_blueprint(module.bp)
+    from .formrender import errors_for
+
+    app.jinja_env.globals["errors_for"] = errors_for
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app

@@ -1,0 +1,124 @@
+"""Every role × every page and API route: who may see or change a piece of work, and who gets 403.
+
+One case of 戴窑镇 waits at the organization's first step; a second clerk of the organization
+department is scoped to 沙沟镇 only. Each row says which users get in (2xx/3xx) — everyone else
+must get 403, never a page showing the work and never a 500.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from engine.accounts import add_user
+from engine.casefile import Upload, add_attachment
+from engine.roles import ROLES
+from tests.conftest import CASE_FACTS, as_user, make_engine
+
+OTHER_UNIT = "clerk_shagou"
+USERS = list(ROLES) + [OTHER_UNIT]
+CLERKS = set(ROLES) - {"designer"}  # every role that works cases, in all units
+ORG = {"organization", "supervisor"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("matrix")
+    url = f"sqlite:///{tmp / 'm.db'}"
+    engine = make_engine(url)
+    with engine.db.transaction() as s:
+        add_user(s, OTHER_UNIT, "correct horse battery", ["organization"], ["沙沟镇"])
+    case_id = engine.start_case("joint_audit_xinghua", dict(CASE_FACTS), as_user(engine, "organization"))
+    (item,) = engine.tasks(case_id=case_id)
+    with engine.db.transaction() as s:
+        attachment = add_attachment(s, case_id, Upload("通知.pdf", b"%PDF-1.4 test"), "organization", engine.clock(),
+                                    root=tmp / "files").id
+    from web import create_app
+
+    import os
+    os.environ["DUBAN_ATTACHMENTS"] = str(tmp / "files")
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "matrix", "TESTING": True, "WTF_CSRF_ENABLED": False})
+    return {"app": app, "engine": engine, "case": case_id, "item": item["id"], "attachment": attachment}
+
+
+def _client(world, username):
+    client = world["app"].test_client()
+    password = "correct horse battery" if username == OTHER_UNIT else "demo"
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, (username, response.status_code)
+    return client
+
+
+# (method, path template, users allowed, body) — reads first, then writes that change nothing lasting.
+PAGES = [
+    ("GET", "/", set(USERS), None),
+    ("GET", "/tasks/{item}", ORG, None),
+    ("GET", "/cases/", set(USERS), None),
+    ("GET", "/cases/{case}", CLERKS, None),
+    ("GET", "/cases/{case}/diagram.bpmn", CLERKS, None),
+    ("GET", "/cases/attachments/{attachment}", CLERKS, None),
+    ("POST", "/cases/{case}/comments", CLERKS, {"body": "请按期整改"}),
+    ("POST", "/work-items/{item}/claim", {"organization"}, None),
+    ("POST", "/work-items/{item}/release", {"organization", "supervisor"}, None),
+]
+API = [
+    ("GET", "/api/v1/tasks", set(USERS), None),
+    ("GET", "/api/v1/tasks/{item}", ORG, None),
+    ("GET", "/api/v1/cases/{case}", CLERKS, None),
+    ("POST", "/api/v1/cases/{case}/comments", CLERKS, {"body": "请按期整改"}),
+    ("POST", "/api/v1/tasks/{item}/claim", {"organization"}, {}),
+    ("POST", "/api/v1/tasks/{item}/release", {"organization", "supervisor"}, {}),
+]
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_pages_by_role(world, username):
+    client = _client(world, username)
+    for method, template, allowed, body in PAGES:
+        path = template.format(**world)
+        response = client.open(path, method=method, data=body or {})
+        if username in allowed:
+            assert response.status_code < 400, (username, method, path, response.status_code)
+        else:
+            assert response.status_code == 403, (username, method, path, response.status_code)
+            assert "办理" not in response.get_data(as_text=True) or method == "POST"
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_api_by_role(world, username):
+    from web.auth import issue_token
+
+    engine = world["engine"]
+    from sqlalchemy import select
+    from engine.models import User
+
+    with engine.db.transaction() as s:
+        token = issue_token(s, s.scalar(select(User).where(User.username == username)), "matrix")
+    client = world["app"].test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    for method, template, allowed, body in API:
+        path = template.format(**world)
+        response = client.open(path, method=method, json=body, headers=headers)
+        if username in allowed:
+            assert response.status_code < 400, (username, method, path, response.status_code, response.get_json())
+        else:
+            assert response.status_code == 403, (username, method, path, response.status_code)
+            assert response.get_json()["code"] == "forbidden"
+
+
+def test_other_units_work_is_invisible_in_lists(world):
+    client = _client(world, OTHER_UNIT)
+    inbox = client.get("/").get_data(as_text=True)
+    assert "戴窑镇" not in inbox and "张伟" not in inbox
+    cases = client.get("/cases/").get_data(as_text=True)
+    assert "张伟" not in cases
+    assert "张伟" in _client(world, "organization").get("/").get_data(as_text=True)
+
+
+def test_unauthenticated_requests_are_sent_to_sign_in(world):
+    client = world["app"].test_client()
+    for path in ("/", f"/tasks/{world['item']}", f"/cases/{world['case']}", "/cases/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/api/v1/tasks").status_code == 401

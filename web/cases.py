@@ -1,0 +1,258 @@
+"""Case pages: the case list, one case (header, open work, diagram, timeline, findings, visit ledger, case file),
+uploads, downloads, comments, and the bpmn-js assets the diagram needs.
+
+Views call engine.caselist, handlers.ledger, engine.casefile and the Engine; no SQL lives here.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import casefile, caselist
+from engine.errors import InvalidData
+from engine.roles import ROLES
+from handlers import ledger
+
+from .auth import current_actor, engine
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
+BPMN_DIST = NODE_MODULES / "bpmn-js" / "dist"
+VIEWER_JS = "bpmn-viewer.production.min.js"
+ASSET_SUFFIXES = {".css", ".woff", ".woff2", ".ttf", ".eot", ".svg"}
+DIAGRAM_CSS = ("diagram-js.css", "bpmn-js.css", "bpmn-font/css/bpmn-embedded.css")
+
+UNIT_LEVELS = {"town": "乡镇(街道)", "county": "县级市(区)", "municipal_dept": "市级机关部门"}
+AUDIT_TYPES = {"mid_term": "届中", "leaving": "离任"}
+FINISHED_KINDS = ("task_completed", "service_task", "script_task", "rule_task")
+SOON = timedelta(days=3)
+VALUE_CHARS = 80
+
+
+# --- the list ------------------------------------------------------------------------------
+@bp.route("/")
+@login_required
+def index():
+    query = caselist.CaseQuery.parse(request.args)
+    actor = current_actor()
+    with engine().db.reading() as session:
+        page = caselist.list_cases(session, actor, query)
+        processes = caselist.process_choices(session)
+        units = caselist.unit_choices(session, actor)
+    return render_template("cases/index.html", page=page, query=query, processes=processes, units=units,
+                           statuses=caselist.STATUS_NAMES)
+
+
+# --- one case --------------------------------------------------------------------------------
+@bp.route("/<int:case_id>")
+@login_required
+def view(case_id: int):
+    case = engine().case(case_id, current_actor())  # NotFound -> 404, Forbidden -> 403
+    data = case["data"] or {}
+    with engine().db.reading() as session:
+        attachments, comments = casefile.case_file(session, case_id)
+        findings = ledger.findings(session, case_id, data.get("findings"))
+        visits = ledger.visit_ledger(session, case_id)
+    now = engine().clock()
+    current_ids = sorted({item["step_id"] for item in case["work_items"]})
+    done_ids = sorted({e["step_id"] for e in case["history"] if e["kind"] in FINISHED_KINDS and e["step_id"]}
+                      - set(current_ids))
+    header = {
+        "cadre_name": data.get("cadre_name") or "", "post": data.get("post") or "",
+        "unit": data.get("unit") or case["unit"],
+        "unit_level": UNIT_LEVELS.get(data.get("unit_level"), data.get("unit_level") or ""),
+        "audit_type": AUDIT_TYPES.get(data.get("audit_type"), data.get("audit_type") or ""),
+    }
+    return render_template(
+        "cases/view.html", case=case, case_id=case_id, header=header, status_name=caselist.STATUS_NAMES.get(case["status"], case["status"]),
+        started_at=_when(case["started_at"]), last_activity_at=_when(case["last_activity_at"]),
+        completed_at=_when(case["completed_at"]),
+        work_items=[_work_item(item, now) for item in case["work_items"]],
+        timeline=[_timeline_entry(e) for e in case["history"]],
+        findings=findings, visits=visits, attachments=attachments, comments=comments,
+        done_ids=json.dumps(done_ids), current_ids=json.dumps(current_ids),
+        viewer_available=(BPMN_DIST / VIEWER_JS).is_file(), diagram_css=DIAGRAM_CSS,
+        next=url_for("cases.view", case_id=case_id), allowed_types=" ".join(sorted(casefile.ALLOWED_TYPES)),
+    )
+
+
+@bp.route("/<int:case_id>/diagram.bpmn")
+@login_required
+def diagram(case_id: int):
+    with engine().db.reading() as session:
+        xml = caselist.case_bpmn(session, case_id, current_actor())
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# --- the case file ---------------------------------------------------------------------------
+@bp.route("/<int:case_id>/attachments", methods=["POST"])
+@login_required
+def upload(case_id: int):
+    actor = current_actor()
+    back = _back(case_id, "attachments")
+    with engine().db.reading() as session:
+        caselist.seen_case(session, case_id, actor)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash(_("请选择要上传的文件"), "error")
+        return redirect(back)
+    upload_ = casefile.Upload(file.filename, file.read())
+    try:
+        with engine().db.transaction() as session:
+            caselist.seen_case(session, case_id, actor)
+            work_item_id = _work_item_id(session, case_id)
+            casefile.add_attachment(session, case_id, upload_, current_user.username, engine().clock(), work_item_id)
+    except InvalidData as err:
+        flash(err.one_line(), "error")
+        return redirect(back)
+    flash(_("已上传"))
+    return redirect(back)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    with engine().db.reading() as session:
+        caselist.attachment_case(session, attachment_id, current_actor())  # access before the file is touched
+        row, path = casefile.attachment_file(session, attachment_id)
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
+                     max_age=0, conditional=True, etag=row.sha256)
+
+
+@bp.route("/<int:case_id>/comments", methods=["POST"])
+@login_required
+def comment(case_id: int):
+    actor = current_actor()
+    back = _back(case_id, "comments")
+    try:
+        with engine().db.transaction() as session:
+            caselist.seen_case(session, case_id, actor)
+            work_item_id = _work_item_id(session, case_id)
+            casefile.add_comment(session, case_id, request.form.get("body", ""), current_user.username,
+                                 engine().clock(), work_item_id)
+    except InvalidData as err:
+        flash(err.one_line(), "error")
+        return redirect(back)
+    flash(_("意见已提交"))
+    return redirect(back)
+
+
+# --- diagram assets (bpmn-js from node_modules) ------------------------------------------------
+@bp.route("/assets/bpmn-viewer.js")
+@login_required
+def asset_viewer():
+    if not (BPMN_DIST / VIEWER_JS).is_file():
+        abort(404)
+    return send_from_directory(BPMN_DIST, VIEWER_JS, mimetype="text/javascript", max_age=86400)
+
+
+@bp.route("/assets/<path:name>")
+@login_required
+def asset(name: str):
+    if Path(name).suffix.lower() not in ASSET_SUFFIXES:
+        abort(404)
+    return send_from_directory(BPMN_DIST / "assets", name, max_age=86400)  # safe_join: 404 outside the folder
+
+
+# --- helpers ---------------------------------------------------------------------------------
+@bp.app_template_filter("filesize")
+def _filesize(size: int | None) -> str:
+    size = int(size or 0)
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site (not //host, not a scheme, no backslashes), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 32 for c in target):
+        return None
+    parsed = urlparse(target)
+    return target if not parsed.scheme and not parsed.netloc else None
+
+
+def _back(case_id: int, anchor: str) -> str:
+    return _safe_next(request.form.get("next")) or url_for("cases.view", case_id=case_id, _anchor=anchor)
+
+
+def _work_item_id(session, case_id: int) -> int | None:
+    raw = (request.form.get("work_item_id") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not caselist.work_item_in_case(session, int(raw), case_id):
+        raise InvalidData(_("待办事项不属于此案件"), details={"work_item_id": [raw[:20]]})
+    return int(raw)
+
+
+def _when(value: str | None) -> datetime | None:
+    """The engine's ISO UTC strings back to naive UTC datetimes for the `local` filters."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.rstrip("Z"))
+
+
+def _work_item(item: dict[str, Any], now: datetime) -> dict[str, Any]:
+    due = _when(item.get("due_at"))
+    urgency = None
+    if due is not None:
+        urgency = "overdue" if due < now else ("soon" if due - now <= SOON else "ok")
+    return {**item, "role_name": ROLES.get(item["role"], item["role"]), "due": due, "urgency": urgency}
+
+
+def _compact(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS - 1] + "…"
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The fields a step changed, as compact before → after strings (keys, not field titles)."""
+    before, after = before or {}, after or {}
+    return [{"key": key, "before": _compact(before.get(key)), "after": _compact(after.get(key))}
+            for key in after if before.get(key) != after.get(key)]
+
+
+def _timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
+    kind, step = event["kind"], event.get("step_name") or event.get("step_id") or ""
+    after = event.get("after") or {}
+    changes: list[dict[str, str]] = []
+    if kind == "case_started":
+        text = _("立案 %(name)s", name=step)
+    elif kind == "task_ready":
+        text = _("待办 %(step)s", step=step)
+    elif kind == "task_completed":
+        text = _("办理 %(step)s", step=step)
+        changes = _changes(event.get("before"), after)
+    elif kind in ("service_task", "script_task", "rule_task"):
+        text = _("自动处理 %(step)s", step=step)
+        changes = _changes(event.get("before"), after)
+    elif kind == "task_claimed":
+        text = _("认领 %(step)s", step=step)
+    elif kind == "task_released":
+        text = _("退回 %(step)s", step=step)
+    elif kind == "task_reassigned":
+        text = _("改派 %(step)s 给 %(to)s", step=step, to=after.get("assignee") or "")
+    elif kind == "comment_added":
+        text = _("发表意见: %(body)s", body=after.get("body") or "")
+    elif kind == "attachment_added":
+        text = _("上传附件 %(name)s", name=after.get("filename") or "")
+    elif kind == "case_completed":
+        text = _("案件办结")
+    else:
+        text = f"{kind} {step}".strip()
+    actor = event.get("actor") or ""
+    return {"seq": event["seq"], "at": _when(event.get("at")), "actor": _("系统") if actor == "system" else actor,
+            "kind": kind, "text": text, "changes": changes}

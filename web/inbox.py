@@ -1,0 +1,63 @@
+"""The clerk's inbox: my work and my roles' unclaimed work, filtered and paged; claim, release, reassign."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine.inbox import InboxQuery, filter_choices, inbox
+from engine.models import User
+from engine.roles import ROLES
+
+from .auth import current_actor, engine
+
+bp = Blueprint("inbox", __name__)
+SOON_DAYS = 3
+
+
+@bp.route("/")
+@login_required
+def index():
+    query = InboxQuery.parse(request.args)
+    now = engine().clock()
+    with engine().db.reading() as session:
+        page = inbox(session, current_actor(), query, now)
+        choices = filter_choices(session, current_actor())
+        clerks = _clerks(session) if "supervisor" in current_actor().roles else []
+    return render_template("inbox/index.html", page=page, query=query, choices=choices, now=now,
+                           roles=ROLES, soon_days=SOON_DAYS, clerks=clerks, args=request.args)
+
+
+def _clerks(session) -> list[tuple[str, str, list[str]]]:
+    users = session.scalars(select(User).order_by(User.username)).all()
+    return [(u.username, u.display_name, list(u.roles or [])) for u in users]
+
+
+def _back():
+    target = request.form.get("next") or ""
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index"))
+
+
+@bp.route("/work-items/<int:item_id>/claim", methods=["POST"])
+@login_required
+def claim(item_id: int):
+    engine().claim(item_id, current_actor())
+    flash("已认领, 该事项只在您的待办中显示")
+    return _back()
+
+
+@bp.route("/work-items/<int:item_id>/release", methods=["POST"])
+@login_required
+def release(item_id: int):
+    engine().release(item_id, current_actor())
+    flash("已退回, 同角色的人员都可以认领")
+    return _back()
+
+
+@bp.route("/work-items/<int:item_id>/reassign", methods=["POST"])
+@login_required
+def reassign(item_id: int):
+    target = (request.form.get("username") or "").strip()[:100]
+    engine().reassign(item_id, target, current_actor())
+    flash(f"已改派给 {target}")
+    return _back()
