@@ -4,18 +4,27 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml package.json | sha1sum | cut -c1-12)
 
-.PHONY: install run demo test test-fast bench clean
+.PHONY: install run test bench clean translations
 
 $(STAMP): setup.cfg pyproject.toml package.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	npm install --no-audit --no-fund --silent   # bpmn-js for the case diagrams, from the npm registry
-	$(VENV)/bin/pybabel compile -d web/translations -f --use-fuzzy 2>/dev/null || true
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+MO := web/translations/en/LC_MESSAGES/messages.mo
+
+$(MO): web/translations/en/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile -q -d web/translations -f
+
+install: $(STAMP) $(MO)
+
+# After changing UI text: collect the msgids, then translate the new entries in messages.po.
+translations: install
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _ -k lazy_gettext -o /tmp/duban-messages.pot .
+	$(VENV)/bin/pybabel update -q -i /tmp/duban-messages.pot -d web/translations --no-fuzzy-matching
 
 # Set up, initialise the embedded SQLite database with demo accounts and cases, start the web app.
 run: install

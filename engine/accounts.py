@@ -1,13 +1,17 @@
 """Accounts: creating users, checking passwords, the demo accounts of `duban init --demo`."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .access import Actor
 from .errors import InvalidData, NotFound
-from .models import User
+from .models import ApiToken, User
 from .roles import ROLES
 
 DEMO_PASSWORD = "demo"
@@ -53,3 +57,11 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if user is None or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+def issue_token(session: Session, user: User, name: str) -> str:
+    """A new API token for a user; the token is shown once and only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name[:200], token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                         created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+    return token

@@ -174,6 +174,45 @@ def case_cmd(case_id: int, username: str | None, as_json: bool) -> None:
         click.echo(f"  {ev['seq']:>4} {ev['at']} {ev['actor']:<14} {ev['kind']:<16} {ev['step_name'] or ''}")
 
 
+@main.group(help="账号管理")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="新建账号 (密码至少 10 个字符, 交互输入)")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="role id, repeatable")
+@click.option("--unit", "units", multiple=True, help="unit in scope, repeatable; none = all units")
+@click.option("--name", "display_name", default=None)
+@click.password_option()
+@domain_errors
+def user_add(username: str, roles: tuple[str, ...], units: tuple[str, ...], display_name: str | None,
+             password: str) -> None:
+    from .accounts import add_user
+
+    with Database().transaction() as session:
+        add_user(session, username, password, list(roles), list(units) or None, display_name)
+    click.echo(f"已创建账号 {username}: 角色 {', '.join(roles)}; 单位 {', '.join(units) or '全部'}")
+
+
+@user.command("token", help="为账号签发 API 令牌 (只显示一次)")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True)
+@domain_errors
+def user_token(username: str, name: str) -> None:
+    from sqlalchemy import select
+
+    from .accounts import issue_token
+    from .errors import NotFound
+    from .models import User
+
+    with Database().transaction() as session:
+        account = session.scalar(select(User).where(User.username == username))
+        if account is None:
+            raise NotFound(f"用户不存在: {username}")
+        click.echo(issue_token(session, account, name))
+
+
 @main.command(help="创建演示案件并打印命令演练 (demo databases only)")
 @domain_errors
 def demo() -> None:

@@ -78,7 +78,39 @@ class _DemoClock:
         return self.now
 
 
-def _step_data(rng: random.Random, item: dict[str, Any], round_no: int) -> dict[str, Any]:
+NOTES = ["经核实, 相关材料齐全, 情况属实。", "已听取单位汇报并调阅相关台账, 未发现明显问题。",
+         "单位主要负责人表示将高度重视, 立行立改。", "部分事项需进一步核实, 已要求补充材料。",
+         "已按要求完成, 相关材料已归档。"]
+
+
+def _realistic(name: str, schema: dict[str, Any], rng: random.Random, today: str) -> Any:
+    """A plausible value for one form field, so demo cases read like real ones."""
+    kind = schema.get("type")
+    choices = [c["const"] for c in schema.get("oneOf", []) if "const" in c]
+    if choices:
+        return rng.choice(choices)
+    if kind == "array":
+        options = [c["const"] for c in schema.get("items", {}).get("oneOf", []) if "const" in c]
+        if options:
+            return rng.sample(options, min(len(options), max(schema.get("minItems", 0), rng.randint(1, 3))))
+        return [_realistic(name, schema.get("items", {}), rng, today) for _ in range(schema.get("minItems", 0))]
+    if kind in ("number", "integer"):
+        low, high = schema.get("minimum", 0), schema.get("maximum", 100)
+        value = rng.uniform(max(low, high * 0.7 if high <= 100 else low), high) if high <= 100 else rng.randint(low, low + 30)
+        return int(value) if kind == "integer" else round(value, 1)
+    if kind == "boolean":
+        return rng.random() < 0.8
+    if schema.get("format") == "date":
+        return today
+    if name.endswith("_no"):
+        return f"〔2026〕{rng.randint(3, 60)}号"
+    if "leader" in name or name.endswith("_by"):
+        return _name(rng)
+    limit = schema.get("maxLength", 200)
+    return rng.choice(NOTES)[:limit]
+
+
+def _step_data(rng: random.Random, item: dict[str, Any], round_no: int, today: str = "") -> dict[str, Any]:
     step, overrides = item["step_id"], {}
     for duty, texts in FINDINGS.items():
         if step in (f"review_{duty}", f"verify_{duty}") and rng.random() < 0.5:
@@ -90,10 +122,12 @@ def _step_data(rng: random.Random, item: dict[str, Any], round_no: int) -> dict[
     if step == "consolidate":
         overrides["serious"] = rng.random() < 0.15
     form = item["form"] or {}
-    if "closed_item_nos" in overrides and "closed_item_nos" in form.get("properties", {}):
-        maximum = form["properties"]["closed_item_nos"].get("items", {}).get("maximum", 600)
+    props = form.get("properties", {})
+    if "closed_item_nos" in overrides and "closed_item_nos" in props:
+        maximum = props["closed_item_nos"].get("items", {}).get("maximum", 600)
         overrides["closed_item_nos"] = [n for n in overrides["closed_item_nos"] if n <= maximum]
-    return example_data(form, **overrides)
+    filled = {name: _realistic(name, props[name], rng, today) for name in form.get("required", []) if name in props}
+    return example_data(form, **{**filled, **overrides})
 
 
 def seed(engine: Engine, seed_value: int = 2026) -> list[int]:
@@ -107,7 +141,7 @@ def seed(engine: Engine, seed_value: int = 2026) -> list[int]:
         with engine.db.reading() as session:
             clerks = {role: actor_for(session, role) for role in ("organization", "staffing", "audit", "unit")}
         for n, (key, facts) in enumerate(population(rng)):
-            clock.now = real_now - timedelta(days=rng.randint(20, 120), hours=rng.randint(0, 10))
+            clock.now = real_now - timedelta(days=rng.randint(6, 75), hours=rng.randint(0, 10))
             case_id = engine.start_case(key, facts, clerks["organization"])
             made.append(case_id)
             steps_to_take, round_no = n % 17, 1
@@ -116,8 +150,9 @@ def seed(engine: Engine, seed_value: int = 2026) -> list[int]:
                 if not items:
                     break
                 item = rng.choice(items)
-                clock.now = min(clock.now + timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 8)), real_now)
-                engine.complete(item["id"], _step_data(rng, item, round_no), clerks[item["role"]])
+                clock.now = min(clock.now + timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 8)), real_now)
+                data = _step_data(rng, item, round_no, (clock.now + timedelta(hours=8)).date().isoformat())
+                engine.complete(item["id"], data, clerks[item["role"]])
                 round_no += item["step_id"] in ("follow_up_visit", "follow_up")
     finally:
         engine.clock = real_clock

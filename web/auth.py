@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import delete, func, select
@@ -72,14 +72,6 @@ def init_app(app: Flask) -> None:
             return SignedIn(row)
 
 
-def issue_token(session, user: User, name: str) -> str:
-    """A new API token for a user; returns the token itself, which is shown once and stored hashed."""
-    token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name[:200], token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                         created_at=datetime.utcnow()))
-    return token
-
-
 def _too_many_failures(session, username: str, address: str, now: datetime) -> bool:
     since = now - FAILURE_WINDOW
     by_user = session.scalar(select(func.count()).select_from(SignInAttempt).where(
@@ -124,5 +116,5 @@ def login():
 @login_required
 def logout():
     logout_user()
-    flash("已退出登录")
+    flash(_("已退出登录"))
     return redirect(url_for("auth.login"))

@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from engine import casefile, caselist
 from engine.errors import InvalidData
 from engine.roles import ROLES
+from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
 from handlers import ledger
 
 from .auth import current_actor, engine
@@ -30,8 +31,6 @@ VIEWER_JS = "bpmn-viewer.production.min.js"
 ASSET_SUFFIXES = {".css", ".woff", ".woff2", ".ttf", ".eot", ".svg"}
 DIAGRAM_CSS = ("diagram-js.css", "bpmn-js.css", "bpmn-font/css/bpmn-embedded.css")
 
-UNIT_LEVELS = {"town": "乡镇(街道)", "county": "县级市(区)", "municipal_dept": "市级机关部门"}
-AUDIT_TYPES = {"mid_term": "届中", "leaving": "离任"}
 FINISHED_KINDS = ("task_completed", "service_task", "script_task", "rule_task")
 SOON = timedelta(days=3)
 VALUE_CHARS = 80

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_babel import gettext as _
+from flask_login import login_required
 from sqlalchemy import select
 
 from engine.inbox import InboxQuery, filter_choices, inbox
@@ -42,7 +43,7 @@ def _back():
 @login_required
 def claim(item_id: int):
     engine().claim(item_id, current_actor())
-    flash("已认领, 该事项只在您的待办中显示")
+    flash(_("已认领, 该事项只在您的待办中显示"))
     return _back()
 
 
@@ -50,7 +51,7 @@ def claim(item_id: int):
 @login_required
 def release(item_id: int):
     engine().release(item_id, current_actor())
-    flash("已退回, 同角色的人员都可以认领")
+    flash(_("已退回, 同角色的人员都可以认领"))
     return _back()
 
 
@@ -59,5 +60,5 @@ def release(item_id: int):
 def reassign(item_id: int):
     target = (request.form.get("username") or "").strip()[:100]
     engine().reassign(item_id, target, current_actor())
-    flash(f"已改派给 {target}")
+    flash(_("已改派给 %(name)s", name=target))
     return _back()

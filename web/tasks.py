@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.casefile import case_file
 from engine.errors import InvalidData
 from engine.roles import ROLES
+from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
 
 from .auth import current_actor, engine
 from .formrender import initial_values, parse_submission
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
-AUDIT_TYPES = {"mid_term": "届中(任中)", "leaving": "离任"}
-UNIT_LEVELS = {"town": "乡镇(街道)", "county": "县级市(区)", "municipal_dept": "市级机关部门"}
 
 
 def _page(item: dict, values: dict, errors: dict, status: int = 200):
@@ -45,9 +45,10 @@ def complete(item_id: int):
     try:
         case = engine().complete(item_id, data, actor, expected_version=seen)
     except InvalidData as err:
-        flash("表单有误, 请按提示修改后再提交", "error")
+        flash(_("表单有误, 请按提示修改后再提交"), "error")
         return _page(item, data, err.details or {}, 400)
-    message = f"已办理: {item['step_name']}"
-    message += f"; 下一步: {case.current_steps}" if case.current_steps else "; 案件已办结"
-    flash(message)
+    if case.current_steps:
+        flash(_("已办理: %(step)s; 下一步: %(next)s", step=item["step_name"], next=case.current_steps))
+    else:
+        flash(_("已办理: %(step)s; 案件已办结", step=item["step_name"]))
     return redirect(url_for("inbox.index"))

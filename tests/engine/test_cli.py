@@ -77,3 +77,20 @@ def test_validate_and_bad_arguments_give_one_line_not_a_traceback(duban, tmp_pat
     assert duban("start", "joint_audit_xinghua", "--data", "not json", ok=False).returncode == 2
     assert duban("case", "999", ok=False).returncode == 4
     assert duban("tasks", "--as", "nobody", ok=False).returncode == 4
+
+
+def test_accounts_need_real_passwords_and_tokens_work_with_the_api(duban, tmp_path):
+    weak = subprocess.run([sys.executable, "-m", "engine.cli", "user", "add", "zhou", "--role", "audit",
+                           "--unit", "戴窑镇", "--password", "short"], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"})
+    assert weak.returncode == 2 and "至少 10 个字符" in weak.stderr
+    made = duban("user", "add", "zhou", "--role", "audit", "--unit", "戴窑镇", "--password", "correct horse battery")
+    assert "戴窑镇" in made.stdout
+    token = duban("user", "token", "zhou").stdout.strip()
+    assert len(token) > 30
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SECRET_KEY": "t"})
+    response = app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.get_json()["items"] == []
+    assert duban("user", "token", "nobody", ok=False).returncode == 4

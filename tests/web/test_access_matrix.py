@@ -87,7 +87,7 @@ def test_pages_by_role(world, username):
 
 @pytest.mark.parametrize("username", USERS)
 def test_api_by_role(world, username):
-    from web.auth import issue_token
+    from engine.accounts import issue_token
 
     engine = world["engine"]
     from sqlalchemy import select

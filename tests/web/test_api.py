@@ -24,7 +24,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     from web import create_app
-    from web.auth import issue_token
+    from engine.accounts import issue_token
 
     url = f"sqlite:///{tmp_path_factory.mktemp('api') / 't.db'}"
     engine = make_engine(url)

@@ -34,7 +34,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def _live_app():
     """A database with some work in it and the app on top; built at import, as `parametrize` needs the schema."""
     from web import create_app
-    from web.auth import issue_token
+    from engine.accounts import issue_token
 
     url = f"sqlite:///{Path(_TMP.name) / 't.db'}"
     engine = make_engine(url)
