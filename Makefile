@@ -17,14 +17,14 @@ $(STAMP): setup.cfg pyproject.toml package.json
 MO := web/translations/en/LC_MESSAGES/messages.mo
 
 $(MO): web/translations/en/LC_MESSAGES/messages.po $(STAMP)
-	$(VENV)/bin/pybabel compile -q -d web/translations -f
+	$(VENV)/bin/pybabel compile -d web/translations -f
 
 install: $(STAMP) $(MO)
 
 # After changing UI text: collect the msgids, then translate the new entries in messages.po.
 translations: install
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _ -k lazy_gettext -o /tmp/duban-messages.pot .
-	$(VENV)/bin/pybabel update -q -i /tmp/duban-messages.pot -d web/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k lazy_gettext -o /tmp/duban-messages.pot .
+	$(VENV)/bin/pybabel update -i /tmp/duban-messages.pot -d web/translations --no-fuzzy-matching
 
 # Set up, initialise the embedded SQLite database with demo accounts and cases, start the web app.
 run: install
