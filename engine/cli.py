@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from .access import OPERATOR, Actor
 from .db import Database
@@ -21,9 +22,14 @@ _EXIT = {"invalid_data": EXIT_INVALID, "forbidden": EXIT_FORBIDDEN, "not_found":
 
 
 def _engine():
+    from .errors import DubanError
     from .runtime import Engine
 
-    return Engine(Database())
+    db = Database()
+    if not db.is_current():
+        raise DubanError(f"数据库未初始化或版本过旧, 请先运行 duban init ({db.engine.url.render_as_string(hide_password=True)})",
+                         code="database_outdated")
+    return Engine(db)
 
 
 def _actor(engine, username: str | None) -> Actor:
@@ -63,6 +69,10 @@ def domain_errors(fn):
         except DubanError as err:
             click.echo(f"错误 [{err.code}]: {err.message}", err=True)
             sys.exit(_EXIT.get(err.code, 1))
+        except SQLAlchemyError as err:
+            reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+            click.echo(f"错误 [database]: 数据库无法使用: {reason} (是否已运行 duban init?)", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -232,18 +242,47 @@ def demo() -> None:
     click.echo(demo_data.walkthrough(engine, demo_data.seed(engine)))
 
 
-@main.command(help="启动网页服务 (登录页 /login)")
+@main.command(help="启动网页服务 (登录页 /login), 单机默认同时运行定时任务")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--no-worker", is_flag=True, help="leave timers to separate `duban worker` processes")
+@domain_errors
+def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     from waitress import serve as waitress_serve
 
     from web import create_app
 
+    _engine()  # refuse to start on a database that was never initialised
     app = create_app()
+    if not no_worker:
+        from .worker import start_scheduler
+
+        start_scheduler(app.extensions["duban"])
     click.echo(f"督办已启动: http://{host}:{port}/login  (Ctrl-C 停止)")
     waitress_serve(app, host=host, port=port, threads=threads, ident="duban")
+
+
+@main.command(help="运行定时任务: BPMN 定时器、催办、督办 (可同时运行多个)")
+@click.option("--interval", default=1.0, show_default=True, type=float, help="seconds between polls")
+@click.option("--once", is_flag=True, help="fire what is due now and exit")
+@domain_errors
+def worker(interval: float, once: bool) -> None:
+    import logging
+
+    from .worker import TimerRunner, start_scheduler
+
+    engine = _engine()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if once:
+        click.echo(f"已处理 {TimerRunner(engine).run_due()} 项")
+        return
+    click.echo(f"定时任务已启动, 每 {interval} 秒检查一次 (Ctrl-C 停止)")
+    try:
+        start_scheduler(engine, interval, blocking=True)
+    except (KeyboardInterrupt, SystemExit):
+        pass
 
 
 if __name__ == "__main__":

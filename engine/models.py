@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -54,9 +54,13 @@ class Case(Base):
     started_at: Mapped[datetime]
     last_activity_at: Mapped[datetime]
     completed_at: Mapped[Optional[datetime]]
+    next_due_at: Mapped[Optional[datetime]]  # earliest due date of its open work: drives the red/yellow/green light
+    listed: Mapped[bool] = mapped_column(default=False, server_default=false())  # 挂牌督办: under listed supervision
     __table_args__ = (
         Index("ix_case_status_activity", "status", "last_activity_at"),
+        Index("ix_case_status_due", "status", "next_due_at"),
         Index("ix_case_unit", "unit"),
+        Index("ix_case_process_status", "process_key", "status"),
     )
 
 
@@ -77,8 +81,14 @@ class WorkItem(Base):
     due_at: Mapped[Optional[datetime]]
     completed_at: Mapped[Optional[datetime]]
     completed_by: Mapped[Optional[str]] = mapped_column(String(200))
+    process_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    reminded_at: Mapped[Optional[datetime]]
+    escalated_at: Mapped[Optional[datetime]]
     __table_args__ = (
         Index("ix_work_item_inbox", "status", "role", "unit", "due_at"),
+        Index("ix_work_item_status_due", "status", "due_at"),
+        Index("ix_work_item_process_step", "status", "process_key", "step_id"),
+        Index("ix_work_item_status_created", "status", "created_at"),
         Index("ix_work_item_assignee", "status", "assignee"),
         UniqueConstraint("case_id", "task_id"),
     )
@@ -113,6 +123,7 @@ class User(Base):
     roles: Mapped[list[Any]] = mapped_column(JSON)
     units: Mapped[Optional[list[Any]]] = mapped_column(JSON)  # None = all units
     is_demo: Mapped[bool] = mapped_column(default=False)
+    email: Mapped[Optional[str]] = mapped_column(String(200))
 
 
 class Attachment(Base):
@@ -163,3 +174,59 @@ class SignInAttempt(Base):
     address: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
     __table_args__ = (Index("ix_sign_in_attempt_user_at", "username", "at"), Index("ix_sign_in_attempt_addr_at", "address", "at"))
+
+
+class Timer(Base):
+    """Something due at a moment: a BPMN timer of a case, or a work item's reminder or escalation.
+
+    Written in the step's transaction; a worker claims due rows (lease in `claimed_until`) and the
+    row disappears in the transaction that acts on it, so each fires exactly once.
+    """
+
+    __tablename__ = "timer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # bpmn / reminder / escalation
+    task_id: Mapped[Optional[str]] = mapped_column(String(36))
+    work_item_id: Mapped[Optional[int]]
+    fire_at: Mapped[datetime]
+    claimed_until: Mapped[Optional[datetime]]
+    claimed_by: Mapped[Optional[str]] = mapped_column(String(100))
+    __table_args__ = (Index("ix_timer_fire_at", "fire_at"),)
+
+
+class Notification(Base):
+    """A message to a person (催办, 督办), written in the step's transaction; e-mail goes out after commit."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("case.id"))
+    work_item_id: Mapped[Optional[int]]
+    created_at: Mapped[datetime]
+    read_at: Mapped[Optional[datetime]]
+    email_to: Mapped[Optional[str]] = mapped_column(String(200))
+    email_status: Mapped[Optional[str]] = mapped_column(String(20))  # pending / sent / failed
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_notification_recipient", "recipient", "read_at"),
+                      Index("ix_notification_email", "email_status"))
+
+
+class Incident(Base):
+    """A step that failed in a handler or expression: the case waits in `error` until someone retries it."""
+
+    __tablename__ = "incident"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    step_id: Mapped[Optional[str]] = mapped_column(String(200))
+    step_name: Mapped[Optional[str]] = mapped_column(String(500))
+    message: Mapped[str] = mapped_column(Text)
+    trace: Mapped[str] = mapped_column(Text)
+    action: Mapped[dict[str, Any]] = mapped_column(JSON)  # what to run again on retry
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open / resolved
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[Optional[datetime]]
+    resolved_by: Mapped[Optional[str]] = mapped_column(String(200))

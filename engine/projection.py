@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import expressions
+from .timers import due_at
 from .models import Case, Event, WorkItem
 
 
@@ -39,20 +39,13 @@ def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return json_safe(merged)
 
 
-def _due(created: datetime, due_in: str | None) -> datetime | None:
-    if not due_in:
-        return None
-    spec = expressions.parse_iso8601_timer(due_in)
-    return created + spec.duration if spec.duration is not None else None
-
-
 WORK_ITEMS = WorkItem.__table__
 CASES = Case.__table__
 EVENTS = Event.__table__
 # The statements of a step, built once: a step is a handful of them, and building costs more than running.
 _close_item = (update(WORK_ITEMS).where(WORK_ITEMS.c.id == bindparam("item_id"))
                .values(status=bindparam("new_status"), completed_by=bindparam("by"), completed_at=bindparam("at")))
-_ready_items = select(WORK_ITEMS.c.id, WORK_ITEMS.c.task_id).where(
+_ready_items = select(WORK_ITEMS.c.id, WORK_ITEMS.c.task_id, WORK_ITEMS.c.due_at).where(
     WORK_ITEMS.c.case_id == bindparam("case_id"), WORK_ITEMS.c.status == "ready")
 _insert_items = insert(WORK_ITEMS).returning(WORK_ITEMS.c.id, sort_by_parameter_order=True)
 _insert_events = insert(EVENTS)
@@ -73,6 +66,7 @@ class CaseState:
     event_seq: int
     last_activity_at: datetime | None = None
     completed_at: datetime | None = None
+    next_due_at: datetime | None = None
 
     COLUMNS = ("id", "process_version_id", "process_key", "title", "unit", "status", "current_steps",
                "lock_version", "event_seq")
@@ -84,17 +78,27 @@ class CaseState:
 
 ITEM_WITH_CASE = (select(WORK_ITEMS, *[c.label(f"case__{c.name}") for c in CaseState.columns()])
                   .join(CASES, CASES.c.id == WORK_ITEMS.c.case_id).where(WORK_ITEMS.c.id == bindparam("item_id")))
+CASE_BY_ID = select(*CaseState.columns()).where(CASES.c.id == bindparam("case_id"))
 CASE_STATE_JSON = select(CASES.c.state_json).where(CASES.c.id == bindparam("case_id"))
 CLAIM_VERSION = (update(CASES).where(CASES.c.id == bindparam("case_id"), CASES.c.lock_version == bindparam("seen"))
                  .values(lock_version=bindparam("seen") + 1).returning(CASES.c.event_seq))
 SAVE_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))
 
 
+@dataclass
+class Projected:
+    """What one step changed in the work-item projection."""
+
+    created: list[dict[str, Any]]
+    closed_ids: list[int]
+    next_due_at: datetime | None
+
+
 def sync_work_items(
     session: Session, case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any], now: datetime,
     completed: tuple[int, str] | None = None,
-) -> list[dict[str, Any]]:
-    """Make the case's ready work items match the workflow; returns the newly created ones.
+) -> Projected:
+    """Make the case's ready work items match the workflow.
 
     `completed` is (work_item_id, actor) for the item this step completed; other items that
     are no longer ready (an interrupting event took them away) are marked cancelled.
@@ -111,22 +115,26 @@ def sync_work_items(
     ]
     if closing:
         conn.execute(_close_item, closing)
+    dues = [row.due_at for row in existing if row.task_id in ready and row.due_at is not None]
     new = []
     for task_id, task in ready.items():
         if task_id in known:
             continue
         sid = step_id(task)
         step = catalogue["steps"].get(sid, {})
+        due = due_at(now, step.get("due_in"), task.data)
         new.append(dict(
             case_id=case.id, task_id=task_id, step_id=sid, step_name=step.get("name") or sid,
-            role=step.get("role") or "", unit=case.unit, assignee=None, status="ready",
-            created_at=now, due_at=_due(now, step.get("due_in")), completed_at=None, completed_by=None,
+            role=step.get("role") or "", unit=case.unit, assignee=None, status="ready", process_key=case.process_key,
+            created_at=now, due_at=due, completed_at=None, completed_by=None, reminded_at=None, escalated_at=None,
         ))
+        if due is not None:
+            dues.append(due)
     if new:
         ids = conn.execute(_insert_items, new).scalars()
         for row, item_id in zip(new, ids):
             row["id"] = item_id
-    return new
+    return Projected(new, [c["item_id"] for c in closing], min(dues) if dues else None)
 
 
 def summarise(case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any], now: datetime) -> None:
@@ -138,6 +146,7 @@ def summarise(case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any]
         case.status = "completed"
         case.completed_at = now
         case.current_steps = ""
+        case.next_due_at = None
 
 
 class EventLog:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -20,10 +21,12 @@ from .access import OPERATOR, Actor
 from .db import Database
 from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
 from .forms import check_form
-from .models import Case, Event, ProcessVersion, WorkItem
+from .models import Case, Event, Incident, ProcessVersion, WorkItem
 from .projection import (CASE_STATE_JSON, CASES, CLAIM_VERSION, ITEM_WITH_CASE, SAVE_CASE, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
                          sync_work_items)
 from .specs import LoadedVersion, VersionCache
+from .clock import engine_time
+from .timers import cancel_deadlines, schedule_deadlines, sync_case_timers
 from .state import LiveWorkflows, dump_state, load_state, prune_history
 from .validation import check_paths
 
@@ -106,7 +109,21 @@ class Engine:
     # --- complete -------------------------------------------------------------------------
     def complete(self, work_item_id: int, data: dict[str, Any], actor: Actor,
                  expected_version: int | None = None) -> CaseState:
-        """Complete a ready work item with form data and run the engine on, in one transaction."""
+        """Complete a ready work item with form data and run the engine on, in one transaction.
+
+        A handler or expression that fails refuses the step whole and puts the case in `error`
+        with an incident that remembers the completion, so a supervisor can retry it.
+        """
+        try:
+            return self._complete(work_item_id, data, actor, expected_version)
+        except StepFailed as err:
+            self.record_incident(err.details["case_id"], {
+                "kind": "complete", "work_item_id": work_item_id, "data": json_safe(data),
+                "actor": actor.username}, err)
+            raise
+
+    def _complete(self, work_item_id: int, data: dict[str, Any], actor: Actor,
+                  expected_version: int | None) -> CaseState:
         now = self.clock()
         with self.db.transaction() as session:
             row = session.connection().execute(ITEM_WITH_CASE, {"item_id": work_item_id}).first()
@@ -118,6 +135,8 @@ class Engine:
             if item.status != "ready":
                 raise Conflict(f"待办事项 {work_item_id} 已{_status_text(item.status)}" +
                                (f" (由 {item.completed_by})" if item.completed_by else ""))
+            if case.status != "running":
+                raise Conflict(f"案件 {case.id} 当前{_CASE_STATES.get(case.status, case.status)}, 暂不能办理")
             if expected_version is not None and expected_version != case.lock_version:
                 raise Conflict(f"案件 {case.id} 已被他人更新 (版本 {case.lock_version}, 您看到的是 {expected_version})")
             version = self.versions.get(session, case.process_version_id)
@@ -134,8 +153,13 @@ class Engine:
             log.add("task_completed", step_id=item.step_id, step_name=item.step_name, work_item_id=item.id,
                     before={k: task.data.get(k) for k in data}, after=data)
             task.data.update(data)
-            self._run(task.run, item.step_name)
-            self._advance(session, case, workflow, version.catalogue, log, now, completed=(item.id, actor.username))
+            try:
+                with engine_time(self.clock):
+                    self._run(task.run, item.step_name)
+                self._advance(session, case, workflow, version.catalogue, log, now, completed=(item.id, actor.username))
+            except StepFailed as err:
+                err.details = {**(err.details or {}), "case_id": case.id}
+                raise
         self.live.put(case.id, case.lock_version, workflow)
         return case
 
@@ -266,11 +290,18 @@ class Engine:
                         step_id=step_id(task), step_name=catalogue["names"].get(step_id(task)) or step_id(task),
                         actor="system", before={k: old.get(k) for k in keys}, after={k: task.data[k] for k in keys})
 
-        self._run(lambda: workflow.do_engine_steps(before, after), case.title)
+        with engine_time(self.clock):
+            self._run(lambda: workflow.do_engine_steps(before, after), case.title)
         prune_history(workflow)
-        for item in sync_work_items(session, case, workflow, catalogue, now, completed):
+        projected = sync_work_items(session, case, workflow, catalogue, now, completed)
+        for item in projected.created:
             log.add("task_ready", step_id=item["step_id"], step_name=item["step_name"], work_item_id=item["id"],
                     actor="system")
+        cancel_deadlines(session, projected.closed_ids)
+        schedule_deadlines(session, projected.created, now)
+        if catalogue.get("has_timers", True):
+            sync_case_timers(session, case.id, workflow)
+        case.next_due_at = projected.next_due_at
         summarise(case, workflow, catalogue, now)
         if case.status == "completed":
             log.add("case_completed", actor="system")
@@ -278,6 +309,7 @@ class Engine:
         session.connection().execute(SAVE_CASE, dict(
             case_id=case.id, status=case.status, current_steps=case.current_steps, last_activity_at=case.last_activity_at,
             completed_at=case.completed_at, event_seq=case.event_seq, lock_version=case.lock_version,
+            next_due_at=case.next_due_at,
             state_json=dump_state(workflow), data_json=json.dumps(case_data(workflow), ensure_ascii=False)))
 
     def _run(self, fn: Callable[[], Any], where: str) -> None:
@@ -286,7 +318,27 @@ class Engine:
         except DubanError:
             raise
         except Exception as err:  # handlers and expressions fail in many ways; the step is refused whole
-            raise StepFailed(f"{where}: 步骤执行失败, 未做任何更改: {_reason(err)}") from err
+            task = _failed_task(err)
+            details = {"step_id": step_id(task) if task else None,
+                       "step_name": getattr(task.task_spec, "bpmn_name", None) if task else None,
+                       "trace": "".join(traceback.format_exception(err))[-8000:]}
+            raise StepFailed(f"{where}: 步骤执行失败, 未做任何更改: {_reason(err)}", details=details) from err
+
+    def record_incident(self, case_id: int, action: dict[str, Any], err: DubanError | str) -> None:
+        """Put the case in `error` with an incident; nothing else about it changes."""
+        now = self.clock()
+        details = getattr(err, "details", None) or {}
+        message = getattr(err, "message", None) or str(err)
+        with self.db.transaction() as session:
+            status = session.scalar(select(Case.status).where(Case.id == case_id))
+            if status not in ("running", "error"):
+                return
+            session.execute(update(Case).where(Case.id == case_id).values(status="error", last_activity_at=now))
+            session.add(Incident(case_id=case_id, step_id=details.get("step_id"), step_name=details.get("step_name"),
+                                 message=message, trace=details.get("trace") or message, action=action,
+                                 status="open", created_at=now))
+            append_event(session, case_id, "system", "incident", now, step_id=details.get("step_id"),
+                         step_name=details.get("step_name"), after={"message": message[:500]})
 
     def _script_engine(self, session: Session, case: CaseState, actor: Actor, now: datetime) -> PythonScriptEngine:
         def call_service(context, operation_name=None, operation_params=None, **_):
@@ -305,6 +357,17 @@ _RECORDED_KINDS = {"ServiceTask": "service_task", "ScriptTask": "script_task", "
 
 def _records_data(task) -> bool:
     return type(task.task_spec).__name__ in _RECORDED_KINDS
+
+
+_CASE_STATES = {"error": "出错待处理", "suspended": "已挂起", "terminated": "已终止", "completed": "已办结"}
+
+
+def _failed_task(err: BaseException):
+    while err is not None:
+        if getattr(err, "task", None) is not None:
+            return err.task
+        err = err.__cause__ or getattr(err, "exception", None)
+    return None
 
 
 def _reason(err: BaseException) -> str:

@@ -86,6 +86,7 @@ def catalogue_for(process, forms: dict[str, Any]) -> dict[str, Any]:
     names = {el.get("id"): el.get("name") for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
     return {
         "name": process.get("name") or process.get("id"),
+        "has_timers": any(_local(el) == "timerEventDefinition" for el in process.iter()),
         "steps": steps,
         "start": start or {"name": "", "role": None, "form": None},
         "names": {k: v for k, v in names.items() if v},

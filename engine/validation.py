@@ -217,10 +217,11 @@ class _FileCheck:
     def _form(self, el) -> None:
         props = self._properties(el)
         if "dueIn" in props:
-            value, prop = props["dueIn"]
+            value = props["dueIn"][0].strip()
             spec = _timer_literal(value)
-            if spec is None or spec.kind != "duration":
-                self.add(el.sourceline, el.get("id"), f"dueIn 应为 ISO 8601 时长 (如 P5D), 实为 {value!r}", "timer.invalid")
+            if spec is None and (_ISO_LOOKING.match(value) or expressions.check_expression(value)):
+                self.add(el.sourceline, el.get("id"), f"dueIn 应为 ISO 8601 时长 (如 P5D) 或给出日期的表达式 "
+                         f"(如 rectification_deadline), 实为 {value!r}", "timer.invalid")
         if FORM_PROPERTY not in props:
             return
         name, _ = props[FORM_PROPERTY]

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine.errors import Conflict, InvalidData, StepFailed
+from engine.errors import Conflict, Forbidden, InvalidData, StepFailed
 from engine.forms import example_data
 from engine.models import Case, Event, WorkItem
 from handlers import REGISTRY
@@ -59,7 +59,10 @@ def _snapshot(engine, case_id):
                 s.scalar(select(func.count()).select_from(RectificationItem)))
 
 
-def test_a_failing_handler_refuses_the_step_and_writes_nothing(engine, tmp_path):
+def test_a_failing_handler_puts_the_case_in_error_and_a_retry_finishes_the_step(engine, tmp_path):
+    from engine import incidents
+    from engine.models import Incident
+
     def boom(ctx):
         ctx.session.add(RectificationItem(case_id=ctx.case_id, item_no=1, duty="finance", description="x",
                                           severity="major", unit="u", contact_role="principal", contact_name="n",
@@ -71,17 +74,50 @@ def test_a_failing_handler_refuses_the_step_and_writes_nothing(engine, tmp_path)
     try:
         _mini(tmp_path, engine, handler="test.boom")
         case_id = engine.start_case("mini", {}, as_user(engine, "organization"))
-        before = _snapshot(engine, case_id)
+        lock, state, _, events, items, rows = _snapshot(engine, case_id)
         (item,) = engine.tasks(case_id=case_id)
         with pytest.raises(StepFailed, match="账务系统无响应"):
             engine.complete(item["id"], {"amount": 5}, as_user(engine, "organization"))
-        assert _snapshot(engine, case_id) == before  # no half-written case, no stray domain row
-        # The same item can still be completed once the handler is fixed.
+        # The case waits in error with an incident; its state, work and domain rows are as before.
+        assert _snapshot(engine, case_id) == (lock, state, "error", events + 1, items, rows)
+        (incident,) = incidents.open_incidents(engine, case_id)
+        assert (incident.step_id, incident.action["data"]) == ("svc", {"amount": 5})
+        assert "RuntimeError: 账务系统无响应" in incident.trace and "账务系统无响应" in incident.message
+        with pytest.raises(Conflict, match="出错"):
+            engine.complete(item["id"], {"amount": 5}, as_user(engine, "organization"))
+        with pytest.raises(Forbidden):
+            incidents.retry(engine, case_id, as_user(engine, "organization"))
+        # Fixed: the supervisor retries and the clerk's completion goes through as submitted.
         REGISTRY["test.boom"] = lambda ctx: {"ok": True}
-        engine.complete(item["id"], {"amount": 5}, as_user(engine, "organization"))
-        assert engine.case(case_id)["status"] == "completed"
+        assert incidents.retry(engine, case_id, as_user(engine, "supervisor")) == "completed"
+        view = engine.case(case_id)
+        assert view["status"] == "completed"
+        kinds = [e["kind"] for e in view["history"]]
+        assert kinds.index("incident") < kinds.index("case_retried") < kinds.index("task_completed")
+        with engine.db.reading() as s:
+            assert s.scalar(select(Incident.status).where(Incident.id == incident.id)) == "resolved"
     finally:
         REGISTRY.pop("test.boom", None)
+
+
+def test_supervisor_suspends_resumes_and_terminates(engine):
+    from engine import incidents
+
+    case_id = engine.start_case("joint_audit_xinghua", dict(CASE_FACTS), as_user(engine, "organization"))
+    supervisor = as_user(engine, "supervisor")
+    (item,) = engine.tasks(case_id=case_id)
+    incidents.suspend(engine, case_id, supervisor, "等待纪委意见")
+    with pytest.raises(Conflict, match="挂起"):
+        engine.complete(item["id"], example_data(item["form"]), as_user(engine, "organization"))
+    incidents.resume(engine, case_id, supervisor)
+    engine.complete(item["id"], example_data(item["form"]), as_user(engine, "organization"))
+    incidents.terminate(engine, case_id, supervisor, "干部已调离, 终止联审")
+    view = engine.case(case_id)
+    assert view["status"] == "terminated" and view["work_items"] == [] and engine.tasks(case_id=case_id) == []
+    kinds = [(e["kind"], e["actor"]) for e in view["history"]]
+    assert ("case_suspended", "supervisor") in kinds and ("case_terminated", "supervisor") in kinds
+    with pytest.raises(Conflict):
+        incidents.resume(engine, case_id, supervisor)
 
 
 def test_invalid_form_data_names_the_field_and_changes_nothing(engine, tmp_path):

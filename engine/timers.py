@@ -1,0 +1,138 @@
+"""Time in the database: BPMN timers, work-item reminders (催办) and escalations (督办) as rows with a fire time.
+
+Rows are written in the step's transaction. A worker claims due rows for a lease, acts on each in
+a transaction of its own that first deletes the row it holds, so each fires exactly once; a worker
+that dies mid-way leaves its rows to be claimed again when the lease runs out.
+"""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition, DurationTimerEventDefinition,
+                                                              TimeDateEventDefinition, TimerEventDefinition)
+from SpiffWorkflow.util.task import TaskState
+
+from . import expressions
+from .models import Case, Timer
+
+TIMERS = Timer.__table__
+OFFICE_TZ = ZoneInfo(os.environ.get("DUBAN_TIMEZONE", "Asia/Shanghai"))
+REMIND_BEFORE = timedelta(days=float(os.environ.get("DUBAN_REMIND_DAYS", "2")))
+LEASE = timedelta(seconds=60)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def fire_time(task) -> datetime | None:
+    """When a waiting timer task will fire, from what SpiffWorkflow computed for it (naive UTC)."""
+    definition = task.task_spec.event_definition
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        return _naive_utc(datetime.fromisoformat(value["next"])) if value.get("cycles") != 0 else None
+    if isinstance(definition, DurationTimerEventDefinition):
+        return _naive_utc(TimerEventDefinition.get_datetime(value))
+    if isinstance(definition, TimeDateEventDefinition):
+        return _naive_utc(TimerEventDefinition.parse_time_or_duration(value))
+    return None
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
+    """(task id, fire time) of every timer the case is waiting on, subprocesses included."""
+    out = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            moment = fire_time(task)
+            if moment is not None:
+                out.append((str(task.id), moment))
+    return out
+
+
+def sync_case_timers(session: Session, case_id: int, workflow: BpmnWorkflow) -> None:
+    """Replace the case's BPMN timer rows by what the workflow now waits for."""
+    conn = session.connection()
+    conn.execute(delete(TIMERS).where(TIMERS.c.case_id == case_id, TIMERS.c.kind == "bpmn"))
+    rows = [dict(case_id=case_id, kind="bpmn", task_id=task_id, work_item_id=None, fire_at=moment,
+                 claimed_until=None, claimed_by=None) for task_id, moment in waiting_timers(workflow)]
+    if rows:
+        conn.execute(insert(TIMERS), rows)
+
+
+def end_of_day(day: date) -> datetime:
+    """A deadline given as a date means the end of that day in the office's time zone (naive UTC)."""
+    return _naive_utc(datetime.combine(day, time(23, 59, 59), OFFICE_TZ))
+
+
+def due_at(created: datetime, due_in: str | None, data: dict[str, Any]) -> datetime | None:
+    """A work item's deadline: an ISO duration from now, or an expression over case data giving a date."""
+    if not due_in:
+        return None
+    if expressions.is_iso8601_timer(due_in):
+        spec = expressions.parse_iso8601_timer(due_in)
+        if spec.duration is not None:
+            return created + spec.duration
+        return _naive_utc(spec.at) if spec.at else None
+    try:
+        value = expressions.evaluate(due_in, data)
+    except expressions.ExpressionError:
+        return None  # data the deadline needs is not entered yet: no deadline rather than a wrong one
+    if isinstance(value, datetime):
+        return _naive_utc(value)
+    try:
+        return end_of_day(value if isinstance(value, date) else date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return None
+
+
+def schedule_deadlines(session: Session, items: list[dict[str, Any]], now: datetime) -> None:
+    """A reminder before and an escalation at each new work item's deadline."""
+    rows = []
+    for item in items:
+        due = item.get("due_at")
+        if due is None:
+            continue
+        if due - REMIND_BEFORE > now:
+            rows.append(dict(case_id=item["case_id"], kind="reminder", task_id=None, work_item_id=item["id"],
+                             fire_at=due - REMIND_BEFORE, claimed_until=None, claimed_by=None))
+        rows.append(dict(case_id=item["case_id"], kind="escalation", task_id=None, work_item_id=item["id"],
+                         fire_at=due, claimed_until=None, claimed_by=None))
+    if rows:
+        session.connection().execute(insert(TIMERS), rows)
+
+
+def cancel_deadlines(session: Session, work_item_ids: list[int]) -> None:
+    if work_item_ids:
+        session.connection().execute(delete(TIMERS).where(TIMERS.c.work_item_id.in_(work_item_ids)))
+
+
+def claim_due(session: Session, now: datetime, worker: str, limit: int = 100) -> list[Timer]:
+    """Take up to `limit` due rows for a lease; on PostgreSQL rows other workers hold are skipped."""
+    # Timers of a case in error or suspended wait: they fire once the case runs again.
+    stmt = (select(Timer).join(Case, Case.id == Timer.case_id)
+            .where(Timer.fire_at <= now, or_(Timer.claimed_until.is_(None), Timer.claimed_until < now),
+                   Case.status == "running")
+            .order_by(Timer.fire_at, Timer.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=Timer)
+    rows = list(session.scalars(stmt).all())
+    if rows:
+        session.execute(update(Timer).where(Timer.id.in_([r.id for r in rows]))
+                        .values(claimed_until=now + LEASE, claimed_by=worker).execution_options(synchronize_session=False))
+    return rows
+
+
+def take(session: Session, timer_ids: list[int], worker: str) -> int:
+    """Delete the rows this worker still holds; the count tells whether it may act (0 = someone else did)."""
+    return session.execute(delete(Timer).where(Timer.id.in_(timer_ids), Timer.claimed_by == worker)
+                           .execution_options(synchronize_session=False)).rowcount
