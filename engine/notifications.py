@@ -40,12 +40,14 @@ def notify(session: Session, recipients: list[str], kind: str, subject: str, bod
     return len(rows)
 
 
-def unread(session: Session, username: str, limit: int = 20) -> tuple[int, list[Notification]]:
-    count = session.scalar(select(func.count()).select_from(Notification).where(
+def unread_count(session: Session, username: str) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
         Notification.recipient == username, Notification.read_at.is_(None))) or 0
-    rows = session.scalars(select(Notification).where(Notification.recipient == username)
-                           .order_by(Notification.id.desc()).limit(limit)).all()
-    return count, list(rows)
+
+
+def recent(session: Session, username: str, limit: int = 100) -> list[Notification]:
+    return list(session.scalars(select(Notification).where(Notification.recipient == username)
+                                .order_by(Notification.id.desc()).limit(limit)).all())
 
 
 def mark_read(session: Session, username: str, now: datetime) -> None:

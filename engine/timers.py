@@ -24,7 +24,11 @@ from .models import Case, Timer
 TIMERS = Timer.__table__
 OFFICE_TZ = ZoneInfo(os.environ.get("DUBAN_TIMEZONE", "Asia/Shanghai"))
 REMIND_BEFORE = timedelta(days=float(os.environ.get("DUBAN_REMIND_DAYS", "2")))
-LEASE = timedelta(seconds=60)
+
+
+def lease() -> timedelta:
+    """How long a claimed row is a worker's before another may take it over."""
+    return timedelta(seconds=float(os.environ.get("DUBAN_TIMER_LEASE_SECONDS", "60")))
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -128,7 +132,7 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int = 100) ->
     rows = list(session.scalars(stmt).all())
     if rows:
         session.execute(update(Timer).where(Timer.id.in_([r.id for r in rows]))
-                        .values(claimed_until=now + LEASE, claimed_by=worker).execution_options(synchronize_session=False))
+                        .values(claimed_until=now + lease(), claimed_by=worker).execution_options(synchronize_session=False))
     return rows
 
 

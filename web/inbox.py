@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from engine.inbox import InboxQuery, filter_choices, inbox
 from engine.models import User
+from engine.notifications import mark_read, recent, unread_count
 from engine.roles import ROLES
 
 from .auth import current_actor, engine
@@ -32,6 +33,26 @@ def index():
 def _clerks(session) -> list[tuple[str, str, list[str]]]:
     users = session.scalars(select(User).order_by(User.username)).all()
     return [(u.username, u.display_name, list(u.roles or [])) for u in users]
+
+
+@bp.app_context_processor
+def _unread_notifications():
+    """The bell in the header: unread 催办/督办 messages of the signed-in user."""
+    if not current_user.is_authenticated:
+        return {}
+    with engine().db.reading() as session:
+        return {"unread_notifications": unread_count(session, current_user.username)}
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    with engine().db.reading() as session:
+        count, rows = unread_count(session, current_user.username), recent(session, current_user.username)
+    if count:
+        with engine().db.transaction() as session:
+            mark_read(session, current_user.username, engine().clock())
+    return render_template("inbox/notifications.html", rows=rows, unread_count=count)
 
 
 def _back():

@@ -221,3 +221,50 @@ def test_a_failing_timer_step_waits_as_an_incident_and_fires_once_retried(world)
     clock.advance(minutes=2)  # past the failed claim's lease
     assert runner.run_due() == 1
     assert _steps(engine, case_id) == ["after"] and _events(engine, case_id, "timer_fired") == 1
+
+
+def test_reminders_show_in_the_inbox_and_as_notifications(world, tmp_path):
+    engine, clock, runner = world
+    case_id = engine.start_case("deadline", {}, as_user(engine, "organization"))
+    clock.advance(days=3, seconds=1)
+    assert runner.run_due() == 2  # the reminder, then the escalation
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": str(engine.db.engine.url), "SECRET_KEY": "t", "TESTING": True,
+                      "WTF_CSRF_ENABLED": False})
+    app.extensions["duban"].clock = clock
+    client = app.test_client()
+    client.post("/login", data={"username": "organization", "password": "demo"})
+    inbox = client.get("/").get_data(as_text=True)
+    assert "已督办" in inbox and '<span class="count alert">1</span>' in inbox
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "催办: 报送整改结果" in page and f"案件 #{case_id}" in page
+    assert '<span class="count alert">' not in client.get("/").get_data(as_text=True)  # read once seen
+    supervisor = app.test_client()
+    supervisor.post("/login", data={"username": "supervisor", "password": "demo"})
+    assert "督办: 报送整改结果 已逾期" in supervisor.get("/notifications").get_data(as_text=True)
+
+
+def test_email_goes_out_after_commit_only(world, monkeypatch):
+    import engine.notifications as notifications
+    from engine.models import User
+
+    engine, clock, runner = world
+    monkeypatch.setenv("DUBAN_SMTP_HOST", "127.0.0.1")
+    sent = []
+    monkeypatch.setattr(notifications, "_send", lambda note: sent.append((note.email_to, note.subject)))
+    with engine.db.transaction() as s:
+        s.execute(User.__table__.update().where(User.username == "supervisor").values(email="jiandu@example.org"))
+    case_id = engine.start_case("deadline", {}, as_user(engine, "organization"))
+    # A step that rolls back writes no notification, so nothing can be sent for it.
+    with pytest.raises(RuntimeError):
+        with engine.db.transaction() as s:
+            notifications.notify(s, ["supervisor"], "escalated", "不应发送", "x", clock.now, case_id=case_id)
+            raise RuntimeError("rolled back")
+    assert notifications.deliver_pending_email(engine) == 0
+    clock.advance(days=3, seconds=1)
+    runner.run_due()
+    assert sent == []  # written in the worker's transaction, delivered by the mail job after commit
+    assert notifications.deliver_pending_email(engine) == 1
+    assert sent == [("jiandu@example.org", "督办: 报送整改结果 已逾期 (应于 2026-11-05 09:00 前办结)")]
+    assert notifications.deliver_pending_email(engine) == 0  # once
