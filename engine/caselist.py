@@ -17,7 +17,7 @@ from .errors import NotFound
 from .models import Attachment, Case, ProcessVersion, WorkItem
 
 STATUSES = ("running", "completed", "error", "terminated")
-STATUS_NAMES = {"running": "办理中", "completed": "已办结", "error": "出错", "terminated": "已终止"}
+STATUS_NAMES = {"running": "办理中", "completed": "已办结", "error": "出错", "suspended": "已挂起", "terminated": "已终止"}
 PER_PAGE = 25
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 import json
+from datetime import date, timedelta
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -118,5 +119,6 @@ def _example(schema: dict[str, Any]) -> Any:
     if kind == "boolean":
         return False
     if schema.get("format") == "date":
-        return "2026-11-25"
+        # A month ahead: a deadline filled in by example data must not already have passed.
+        return (date.today() + timedelta(days=30)).isoformat()
     return "示例" * max(1, (schema.get("minLength", 1) + 1) // 2)

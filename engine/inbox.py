@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .access import Actor
-from .models import Case, WorkItem
+from .models import Case, ProcessVersion, WorkItem
 
 TABS = ("mine", "available", "all")
 SORTS = {"due": (WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id),
@@ -104,7 +104,7 @@ def _tab(actor: Actor, tab: str) -> Any:
 def _filters(query: InboxQuery, now: datetime) -> list[Any]:
     out = []
     if query.process_key:
-        out.append(Case.process_key == query.process_key)
+        out.append(WorkItem.process_key == query.process_key)
     if query.step_id:
         out.append(WorkItem.step_id == query.step_id)
     if query.unit:
@@ -116,33 +116,60 @@ def _filters(query: InboxQuery, now: datetime) -> list[Any]:
     return out
 
 
-def _base(actor: Actor) -> Select:
-    return select(WorkItem, Case.title, Case.process_key).join(Case, Case.id == WorkItem.case_id).where(_visible(actor))
+COUNT_CAP = 1000  # a tab shows "1000+" rather than counting a whole office's backlog on every page view
+
+
+def _count(session: Session, where: list[Any], cap: int | None = COUNT_CAP) -> int:
+    ids = select(WorkItem.id).where(*where)
+    if cap is not None:
+        ids = ids.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+
+
+def _page_ids(session: Session, where: list[Any], query: InboxQuery) -> list[int]:
+    """Ids of one page, read in index order; by due date the items with a date come first, then the rest."""
+    offset, limit = (query.page - 1) * query.per_page, query.per_page
+    if query.sort != "due":
+        return list(session.scalars(select(WorkItem.id).where(*where).order_by(*SORTS[query.sort])
+                                    .offset(offset).limit(limit)))
+    dated = list(session.scalars(select(WorkItem.id).where(*where, WorkItem.due_at.is_not(None))
+                                 .order_by(WorkItem.due_at, WorkItem.id).offset(offset).limit(limit)))
+    if len(dated) == limit:
+        return dated
+    before = offset + len(dated) if dated else _count(session, [*where, WorkItem.due_at.is_not(None)], cap=None)
+    undated = session.scalars(select(WorkItem.id).where(*where, WorkItem.due_at.is_(None))
+                              .order_by(WorkItem.id).offset(max(0, offset - before)).limit(limit - len(dated)))
+    return dated + list(undated)
 
 
 def inbox(session: Session, actor: Actor, query: InboxQuery, now: datetime) -> InboxPage:
-    """One page of the inbox and the count behind each tab (with the same filters)."""
-    filters = _filters(query, now)
-    stmt = _base(actor).where(_tab(actor, query.tab), *filters).order_by(*SORTS[query.sort])
-    rows = session.execute(stmt.offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
-    counts = {}
-    for tab in TABS:
-        count = select(func.count()).select_from(WorkItem).join(Case, Case.id == WorkItem.case_id).where(
-            _visible(actor), _tab(actor, tab), *filters)
-        counts[tab] = session.scalar(count) or 0
+    """One page of the inbox and the count behind each tab (with the same filters), from work_item alone."""
+    filters = [_visible(actor), *_filters(query, now)]
+    ids = _page_ids(session, [*filters, _tab(actor, query.tab)], query)
+    found = {item.id: (item, title) for item, title in session.execute(
+        select(WorkItem, Case.title).join(Case, Case.id == WorkItem.case_id).where(WorkItem.id.in_(ids)))} if ids else {}
+    counts = {tab: _count(session, [*filters, _tab(actor, tab)]) for tab in TABS}
+    rows = [found[i] for i in ids if i in found]
     return InboxPage(
-        rows=[InboxRow(item, title, key, bool(item.due_at and item.due_at < now), (now - item.created_at).days)
-              for item, title, key in rows],
+        rows=[InboxRow(item, title, item.process_key, bool(item.due_at and item.due_at < now),
+                       (now - item.created_at).days) for item, title in rows],
         total=counts[query.tab], counts=counts, query=query,
     )
 
 
 def filter_choices(session: Session, actor: Actor) -> dict[str, list[tuple[str, str]]]:
-    """Processes, steps and units present in the actor's visible work, for the filter menus."""
-    visible = _base(actor).subquery()
-    steps = session.execute(select(visible.c.step_id, visible.c.step_name).distinct().order_by(visible.c.step_id)).all()
-    units = session.scalars(select(visible.c.unit).distinct().order_by(visible.c.unit)).all()
-    processes = session.scalars(select(visible.c.process_key).distinct().order_by(visible.c.process_key)).all()
-    return {"steps": [(s, n) for s, n in steps], "units": [(u, u) for u in units if u],
-            "processes": [(p, p) for p in processes]}
-
+    """Processes and steps from the deployed catalogues, units from the actor's scope (menus stay cheap)."""
+    steps: dict[str, str] = {}
+    processes: dict[str, str] = {}
+    for key, name, catalogue in session.execute(select(ProcessVersion.process_key, ProcessVersion.name,
+                                                       ProcessVersion.catalogue).order_by(ProcessVersion.version)):
+        processes[key] = name
+        for step_id, step in catalogue.get("steps", {}).items():
+            if actor.oversees or step.get("role") in actor.roles:
+                steps[step_id] = step.get("name") or step_id
+    if actor.units is not None:
+        units = sorted(actor.units)
+    else:
+        units = [u for u in session.scalars(select(WorkItem.unit).where(WorkItem.status == "ready").distinct()) if u]
+    return {"steps": sorted(steps.items(), key=lambda kv: kv[1]), "units": [(u, u) for u in sorted(units)],
+            "processes": sorted(processes.items())}

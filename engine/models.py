@@ -59,6 +59,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_activity", "status", "last_activity_at"),
         Index("ix_case_status_due", "status", "next_due_at"),
+        Index("ix_case_listed", "listed", "status", "next_due_at"),
+        Index("ix_case_unit_status_due", "unit", "status", "next_due_at"),
         Index("ix_case_unit", "unit"),
         Index("ix_case_process_status", "process_key", "status"),
     )
@@ -89,6 +91,8 @@ class WorkItem(Base):
         Index("ix_work_item_status_due", "status", "due_at"),
         Index("ix_work_item_process_step", "status", "process_key", "step_id"),
         Index("ix_work_item_status_created", "status", "created_at"),
+        Index("ix_work_item_status_unit_created", "status", "unit", "created_at"),
+        Index("ix_work_item_role_due", "status", "role", "due_at"),
         Index("ix_work_item_assignee", "status", "assignee"),
         UniqueConstraint("case_id", "task_id"),
     )

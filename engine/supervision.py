@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import ColumnElement, and_, case as sql_case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from .access import Actor
@@ -78,6 +78,18 @@ def require_oversight(actor: Actor) -> None:
 def _units(actor: Actor) -> frozenset[str] | None:
     """The units a supervisor is limited to; None = all units."""
     return None if actor.operator or actor.units is None else actor.units
+
+
+def in_scope(actor: Actor, unit: str) -> bool:
+    """Whether a case or work item of `unit` is within the supervisor's units."""
+    units = _units(actor)
+    return actor.oversees and (units is None or unit in units)
+
+
+def require_in_scope(actor: Actor, unit: str) -> None:
+    require_oversight(actor)
+    if not in_scope(actor, unit):
+        raise Forbidden(f"用户 {actor.username} 无权督办单位 {unit} 的案件")
 
 
 def _case_scope(actor: Actor) -> ColumnElement[bool]:
@@ -158,16 +170,18 @@ class Summary:
 def light_counts(session: Session, actor: Actor, now: datetime, settings: Settings) -> LightCounts:
     """Running cases by light: red = open work overdue, yellow = due within `yellow_days`, green = the rest.
 
-    One pass over the running entries of ix_case_status_due (status, next_due_at), index only.
+    Three range counts on ix_case_status_due (status, next_due_at), index only: running, red, yellow.
     """
     require_oversight(actor)
+    scope = _case_scope(actor)
+
+    def counted(*where: Any):
+        return select(func.count()).select_from(Case).where(Case.status == "running", scope, *where).scalar_subquery()
+
     soon = now + timedelta(days=settings.yellow_days)
-    red = func.coalesce(func.sum(sql_case((Case.next_due_at < now, 1), else_=0)), 0)
-    yellow = func.coalesce(func.sum(sql_case((and_(Case.next_due_at >= now, Case.next_due_at < soon), 1), else_=0)), 0)
-    total, r, y = session.execute(
-        select(func.count(), red, yellow).select_from(Case).where(Case.status == "running", _case_scope(actor))
-    ).one()
-    return LightCounts(int(r), int(y), int(total) - int(r) - int(y))
+    total, red, yellow = session.execute(select(
+        counted(), counted(Case.next_due_at < now), counted(Case.next_due_at >= now, Case.next_due_at < soon))).one()
+    return LightCounts(int(red), int(yellow), int(total) - int(red) - int(yellow))
 
 
 def stalled_case_count(session: Session, actor: Actor, now: datetime, settings: Settings) -> int:
@@ -185,25 +199,36 @@ def overdue_count(session: Session, actor: Actor, now: datetime, settings: Setti
     return _count_work(session, actor, now, settings, ListFilter("overdue"))
 
 
-def overdue_by_role(session: Session, actor: Actor, now: datetime, settings: Settings) -> list[Group]:
-    """Overdue ready work per department (role), most first: a range of ix_work_item_overdue
-    (status, due_at, role, unit), index only."""
+def overdue_groups(session: Session, actor: Actor, now: datetime, settings: Settings) -> tuple[list[Group], list[Group]]:
+    """Overdue ready work per department (role) and per unit, most first, from one grouped query.
+
+    Grouping by (role, unit) reads ix_work_item_inbox (status, role, unit, due_at) in its own order, index
+    only, without a temporary b-tree; both tables of the dashboard are sums over its rows.
+    """
     require_oversight(actor)
     rows = session.execute(
-        select(WorkItem.role, func.count()).where(WorkItem.status == "ready", WorkItem.due_at < now, _work_scope(actor))
-        .group_by(WorkItem.role)
+        select(WorkItem.role, WorkItem.unit, func.count())
+        .where(WorkItem.status == "ready", WorkItem.due_at < now, _work_scope(actor))
+        .group_by(WorkItem.role, WorkItem.unit)
     ).all()
-    return sorted((Group(role, ROLES.get(role, role), n) for role, n in rows), key=lambda g: (-g.count, g.key))
+    roles: dict[str, int] = {}
+    units: dict[str, int] = {}
+    for role, unit, n in rows:
+        roles[role] = roles.get(role, 0) + n
+        units[unit] = units.get(unit, 0) + n
+    by_role = sorted((Group(r, ROLES.get(r, r), n) for r, n in roles.items()), key=lambda g: (-g.count, g.key))
+    by_unit = sorted((Group(u, u or "—", n) for u, n in units.items()), key=lambda g: (-g.count, g.key))
+    return by_role, by_unit
+
+
+def overdue_by_role(session: Session, actor: Actor, now: datetime, settings: Settings) -> list[Group]:
+    """Overdue ready work per department (role), most first (see `overdue_groups`)."""
+    return overdue_groups(session, actor, now, settings)[0]
 
 
 def overdue_by_unit(session: Session, actor: Actor, now: datetime, settings: Settings) -> list[Group]:
-    """Overdue ready work per unit, most first: the same range of ix_work_item_overdue, index only."""
-    require_oversight(actor)
-    rows = session.execute(
-        select(WorkItem.unit, func.count()).where(WorkItem.status == "ready", WorkItem.due_at < now, _work_scope(actor))
-        .group_by(WorkItem.unit)
-    ).all()
-    return sorted((Group(unit, unit or "—", n) for unit, n in rows), key=lambda g: (-g.count, g.key))
+    """Overdue ready work per unit, most first (see `overdue_groups`)."""
+    return overdue_groups(session, actor, now, settings)[1]
 
 
 def status_counts(session: Session, actor: Actor, now: datetime, settings: Settings) -> dict[str, int]:
@@ -224,14 +249,24 @@ def listed_count(session: Session, actor: Actor, now: datetime, settings: Settin
 
 
 def aging(session: Session, actor: Actor, now: datetime, settings: Settings) -> list[Bucket]:
-    """Ready work items by days since they arrived (0–7, 8–30, 31–90, >90): one pass over the ready entries of
-    ix_work_item_status_created (status, created_at), index only."""
+    """Ready work items by whole days since they arrived (0–7, 8–30, 31–90, >90).
+
+    Range counts on ix_work_item_status_created (status, created_at), index only: arrived after each bucket's
+    oldest boundary, and all; the buckets are their differences.
+    """
     require_oversight(actor)
-    sums = []
-    for key, _label, low, high in AGE_BUCKETS:
-        sums.append(func.coalesce(func.sum(sql_case((_age_condition(now, low, high), 1), else_=0)), 0))
-    row = session.execute(select(*sums).where(WorkItem.status == "ready", _work_scope(actor))).one()
-    return [Bucket(key, label, int(n)) for (key, label, _low, _high), n in zip(AGE_BUCKETS, row)]
+    scope = _work_scope(actor)
+
+    def counted(*where: Any):
+        return select(func.count()).select_from(WorkItem).where(WorkItem.status == "ready", scope, *where).scalar_subquery()
+
+    # Arrived less than high+1 days ago, for each bounded bucket; then every ready item.
+    bounds = [high for _key, _label, _low, high in AGE_BUCKETS if high is not None]
+    row = session.execute(select(*[counted(WorkItem.created_at > now - timedelta(days=high + 1)) for high in bounds],
+                                 counted())).one()
+    cumulative = [int(n) for n in row]
+    counts = [cumulative[0]] + [cumulative[i] - cumulative[i - 1] for i in range(1, len(cumulative))]
+    return [Bucket(key, label, n) for (key, label, _low, _high), n in zip(AGE_BUCKETS, counts)]
 
 
 def processes(session: Session) -> list[tuple[str, str]]:
@@ -264,15 +299,23 @@ def process_bpmn(session: Session, actor: Actor, process_key: str) -> str:
 def step_load(session: Session, actor: Actor, now: datetime, settings: Settings, process_key: str) -> StepLoad:
     """Open (ready) work items of a process per step, the steps in diagram order where known.
 
-    One range of ix_work_item_process_step (status, process_key, step_id), index only.
+    One range of ix_work_item_process_step (status, process_key, step_id), index only; for a supervisor
+    limited to some units, their ranges of ix_work_item_status_unit_created.
     """
     require_oversight(actor)
     version = _newest_version(session, process_key)
-    counts = dict(session.execute(
-        select(WorkItem.step_id, func.count()).where(WorkItem.status == "ready", WorkItem.process_key == process_key,
-                                                     _work_scope(actor))
-        .group_by(WorkItem.step_id)
-    ).all())
+    ready = (WorkItem.status == "ready", WorkItem.process_key == process_key)
+    if _units(actor) is None:
+        counts = dict(session.execute(select(WorkItem.step_id, func.count()).where(*ready)
+                                      .group_by(WorkItem.step_id)).all())
+    else:
+        # Limited to some units: grouping by unit too makes SQLite start from those units' entries of
+        # ix_work_item_status_unit_created instead of walking every ready item of the process.
+        counts = {}
+        for _unit, sid, n in session.execute(select(WorkItem.unit, WorkItem.step_id, func.count())
+                                             .where(*ready, _work_scope(actor))
+                                             .group_by(WorkItem.unit, WorkItem.step_id)).all():
+            counts[sid] = counts.get(sid, 0) + n
     catalogue = (version.catalogue or {}).get("steps", {})
     steps = [Group(sid, step.get("name") or sid, counts.pop(sid, 0)) for sid, step in catalogue.items()]
     for sid, n in sorted(counts.items()):  # steps of older versions, no longer in the newest diagram
@@ -286,7 +329,7 @@ def summary(session: Session, actor: Actor, now: datetime, settings: Settings,
             with_processes: bool = True) -> Summary:
     """All figures of the dashboard, each from its own indexed query."""
     require_oversight(actor)
-    by_role = overdue_by_role(session, actor, now, settings)
+    by_role, by_unit = overdue_groups(session, actor, now, settings)
     statuses = status_counts(session, actor, now, settings)
     return Summary(
         lights=light_counts(session, actor, now, settings),
@@ -294,7 +337,7 @@ def summary(session: Session, actor: Actor, now: datetime, settings: Settings,
         stalled_steps=stalled_step_count(session, actor, now, settings),
         overdue=sum(g.count for g in by_role),
         overdue_by_role=by_role,
-        overdue_by_unit=overdue_by_unit(session, actor, now, settings),
+        overdue_by_unit=by_unit,
         error=statuses["error"], suspended=statuses["suspended"],
         listed=listed_count(session, actor, now, settings),
         aging=aging(session, actor, now, settings),
@@ -414,7 +457,7 @@ def _condition(actor: Actor, now: datetime, settings: Settings, flt: ListFilter)
     if flt.kind in ("error", "suspended"):
         return and_(Case.status == flt.kind, _case_scope(actor))
     if flt.kind == "listed":
-        return and_(Case.listed.is_(True), Case.status.in_(OPEN_STATUSES), _case_scope(actor))
+        return and_(Case.listed == true(), Case.status.in_(OPEN_STATUSES), _case_scope(actor))
     ready = and_(WorkItem.status == "ready", _work_scope(actor))
     if flt.kind == "overdue":
         extra = [WorkItem.due_at < now]
@@ -435,22 +478,49 @@ def _condition(actor: Actor, now: datetime, settings: Settings, flt: ListFilter)
 _CASE_ORDER = {
     "light": (Case.next_due_at, Case.id),  # red, yellow: most overdue / soonest due first (ix_case_status_due)
     "stalled": (Case.last_activity_at, Case.id),  # longest idle first (ix_case_status_activity)
-    "error": (Case.last_activity_at.desc(), Case.id.desc()),  # newest failure first
-    "suspended": (Case.last_activity_at, Case.id),  # suspended longest first
-    "listed": (Case.next_due_at, Case.id),  # most overdue first (ix_case_listed)
+    "error": (Case.last_activity_at.desc(), Case.id.desc()),  # newest failure first (ix_case_status_activity)
+    "suspended": (Case.last_activity_at, Case.id),  # suspended longest first (ix_case_status_activity)
 }
 _WORK_ORDER = {
-    "overdue": (WorkItem.due_at, WorkItem.id),  # most overdue first (ix_work_item_overdue)
+    "overdue": (WorkItem.due_at, WorkItem.id),  # most overdue first (ix_work_item_status_due)
     "step_stalled": (WorkItem.created_at, WorkItem.id),  # waiting longest first (ix_work_item_status_created)
-    "age": (WorkItem.created_at, WorkItem.id),
-    "step": (WorkItem.created_at, WorkItem.id),  # waiting longest first (ix_work_item_process_step_created)
+    "age": (WorkItem.created_at, WorkItem.id),  # (ix_work_item_status_created)
+    "step": (WorkItem.created_at, WorkItem.id),  # waiting longest first (ix_work_item_process_step)
 }
 
 
-def _case_order(flt: ListFilter) -> tuple:
+def _case_segments(actor: Actor, now: datetime, settings: Settings, flt: ListFilter) -> list[tuple[Any, tuple]]:
+    """The list's (condition, order) parts, listed one after the other.
+
+    Lists sorted by a due date that may be missing come in two parts, dated then undated: SQLite sorts NULL
+    first and PostgreSQL last, and one `ORDER BY … NULLS LAST` would not run on SQLite's index.
+    """
+    scope = _case_scope(actor)
     if flt.kind == "light" and flt.light == "green":
-        return (Case.last_activity_at, Case.id)  # on track; idle longest first (ix_case_status_activity)
-    return _CASE_ORDER[flt.kind]
+        soon = now + timedelta(days=settings.yellow_days)
+        running = and_(Case.status == "running", scope)
+        return [(and_(running, Case.next_due_at >= soon), (Case.next_due_at, Case.id)),  # ix_case_status_due
+                (and_(running, Case.next_due_at.is_(None)), (Case.id,))]
+    if flt.kind == "listed":
+        listed = and_(Case.listed == true(), Case.status.in_(OPEN_STATUSES), scope)  # ix_case_listed
+        return [(and_(listed, Case.next_due_at.is_not(None)), (Case.next_due_at, Case.id)),
+                (and_(listed, Case.next_due_at.is_(None)), (Case.id,))]
+    return [(_condition(actor, now, settings, flt), _CASE_ORDER[flt.kind])]
+
+
+def _page_case_ids(session: Session, segments: list[tuple[Any, tuple]], offset: int, limit: int) -> list[int]:
+    ids: list[int] = []
+    for where, order in segments:
+        need = limit - len(ids)
+        if need <= 0:
+            break
+        got = session.scalars(select(Case.id).where(where).order_by(*order).limit(need).offset(offset)).all()
+        ids.extend(got)
+        if got:
+            offset = 0  # the page started in this part; the next part starts at its beginning
+        else:  # the page starts after this part: skip all of it
+            offset = max(0, offset - (session.scalar(select(func.count()).select_from(Case).where(where)) or 0))
+    return ids
 
 
 def _count_cases(session: Session, actor: Actor, now: datetime, settings: Settings, flt: ListFilter) -> int:
@@ -563,17 +633,16 @@ _CASE_COLUMNS = (Case.id, Case.title, Case.unit, Case.process_key, ProcessVersio
                  Case.current_steps, Case.started_at, Case.last_activity_at, Case.next_due_at, Case.listed)
 
 
-def case_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, settings: Settings,
+def case_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, settings: Settings | None = None,
               per_page: int | None = None) -> ListPage:
     """One page of the cases behind a case figure, the most urgent first."""
     if not flt.of_cases:
         raise NotFound(f"不是案件列表: {flt.kind}")
+    settings = settings or Settings.from_config()
     per_page = per_page or settings.per_page
-    where = _condition(actor, now, settings, flt)
     total = _count_cases(session, actor, now, settings, flt)
     # Page the ids on the index first, then fetch those rows: the sort never touches wide case rows.
-    ids = session.scalars(select(Case.id).where(where).order_by(*_case_order(flt))
-                          .limit(per_page).offset((flt.page - 1) * per_page)).all()
+    ids = _page_case_ids(session, _case_segments(actor, now, settings, flt), (flt.page - 1) * per_page, per_page)
     rows = session.execute(
         select(*_CASE_COLUMNS).join(ProcessVersion, ProcessVersion.id == Case.process_version_id)
         .where(Case.id.in_(ids))
@@ -626,18 +695,23 @@ def _add_incidents(session: Session, items: list[CaseItem]) -> None:
         item.incident_step, item.incident_message, item.incident_at = step_name or step_id, message, created
 
 
-def work_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, settings: Settings,
+def work_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, settings: Settings | None = None,
               per_page: int | None = None) -> ListPage:
     """One page of the ready work items behind a work figure, the most urgent first."""
     if flt.of_cases:
         raise NotFound(f"不是待办列表: {flt.kind}")
+    settings = settings or Settings.from_config()
     per_page = per_page or settings.per_page
     where = _condition(actor, now, settings, flt)
     total = _count_work(session, actor, now, settings, flt)
+    # Page the ids first (on the index where it holds the sort key), then join the 50 rows to their cases.
+    ids = session.scalars(select(WorkItem.id).where(where).order_by(*_WORK_ORDER[flt.kind])
+                          .limit(per_page).offset((flt.page - 1) * per_page)).all()
     rows = session.execute(
-        select(WorkItem, Case.title).join(Case, Case.id == WorkItem.case_id).where(where)
-        .order_by(*_WORK_ORDER[flt.kind]).limit(per_page).offset((flt.page - 1) * per_page)
-    ).all()
+        select(WorkItem, Case.title).join(Case, Case.id == WorkItem.case_id).where(WorkItem.id.in_(ids))
+    ).all() if ids else []
+    order = {id_: n for n, id_ in enumerate(ids)}
+    rows.sort(key=lambda r: order[r[0].id])
     items = [WorkRow(w.id, w.case_id, title, w.step_id, w.step_name, w.role, w.unit, w.assignee, w.created_at,
                      w.due_at, w.reminded_at, w.escalated_at, max(0, (now - w.created_at).days),
                      _ceil_days(now - w.due_at) if w.due_at is not None and w.due_at < now else None)
@@ -659,7 +733,7 @@ def _catalogue_steps(session: Session, process_key: str | None) -> list[Group]:
     return [Group(sid, s.get("name") or sid, 0) for sid, s in (version.catalogue or {}).get("steps", {}).items()]
 
 
-def list_page(session: Session, actor: Actor, now: datetime, flt: ListFilter, settings: Settings,
+def list_page(session: Session, actor: Actor, now: datetime, flt: ListFilter, settings: Settings | None = None,
               per_page: int | None = None) -> ListPage:
     """`case_list` or `work_list`, whichever the filter asks for."""
     if flt.of_cases:
@@ -680,16 +754,14 @@ class IncidentView:
 
 def case_actions_context(session: Session, case_id: int) -> dict[str, Any]:
     """What `supervise/_case_actions.html` needs: the case id, its status, its open incidents (oldest first)
-    and the actions allowed in that status. The caller checks that the viewer oversees."""
-    status = session.scalar(select(Case.status).where(Case.id == case_id))
-    if status is None:
+    and the actions allowed in that status (and the case's unit, for the scope check). The caller checks that
+    the viewer oversees (`require_in_scope`)."""
+    row = session.execute(select(Case.status, Case.unit).where(Case.id == case_id)).first()
+    if row is None:
         raise NotFound(f"案件不存在: {case_id}")
+    status, unit = row
     incidents = [IncidentView(i.id, i.step_id, i.step_name, i.message, i.trace, i.created_at)
                  for i in session.scalars(select(Incident).where(Incident.case_id == case_id, Incident.status == "open")
                                           .order_by(Incident.id)).all()]
     actions = [a for a in ACTIONS_BY_STATUS.get(status, ()) if a != "retry" or incidents]
-    return {"case_id": case_id, "status": status, "incidents": incidents, "actions": actions}
-
-
-def with_page(flt: ListFilter, page: int) -> ListFilter:
-    return replace(flt, page=page)
+    return {"case_id": case_id, "status": status, "unit": unit, "incidents": incidents, "actions": actions}

@@ -37,6 +37,6 @@ def handler(name: str) -> Callable[[Handler], Handler]:
 
 def registered() -> dict[str, Handler]:
     """All handlers, importing the modules that define them."""
-    from . import findings, integrity_file, rectification  # noqa: F401
+    from . import findings, integrity_file, rectification, supervision  # noqa: F401
 
     return REGISTRY

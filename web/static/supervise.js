@@ -1,0 +1,88 @@
+/* The supervisor's dashboard: each process diagram (bpmn-js Viewer, global BpmnJS) with the number of open
+   work items drawn on each step as a link to the list behind it: where the work piles up. */
+(function () {
+  'use strict';
+
+  if (typeof window.BpmnJS !== 'function') {
+    document.querySelectorAll('.supervise-diagram').forEach(function (el) { fail(el, new Error('BpmnJS')); });
+    return;
+  }
+
+  function fail(container, err) {
+    container.textContent = '';
+    var message = document.createElement('p');
+    message.className = 'flash error diagram-error';
+    message.setAttribute('role', 'alert');
+    message.textContent = (container.getAttribute('data-error-text') || '流程图加载失败') +
+      (err && err.message ? ' (' + err.message + ')' : '');
+    container.appendChild(message);
+    if (window.console && err) { console.error(err); }
+  }
+
+  function counts(container) {
+    try {
+      var value = JSON.parse(container.getAttribute('data-counts') || '{}');
+      return value && typeof value === 'object' ? value : {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function badge(container, stepId, n, peak) {
+    var link = document.createElement('a');
+    var url = container.getAttribute('data-list-url');
+    link.href = url + (url.indexOf('?') < 0 ? '?' : '&') + 'step=' + encodeURIComponent(stepId);
+    // The busiest steps stand out in red, the rest in amber.
+    link.className = 'badge step-load ' + (peak && n >= peak * 0.5 ? 'overdue' : 'soon');
+    link.textContent = String(n);
+    link.title = (container.getAttribute('data-link-title') || '') + ': ' + n;
+    link.setAttribute('data-step', stepId);
+    return link;
+  }
+
+  // Wide processes leave an empty band under a fixed-height box: size the box to the diagram's shape.
+  function fit(container, canvas) {
+    canvas.zoom('fit-viewport');
+    var inner = canvas.viewbox().inner;
+    if (inner && inner.width > 0 && inner.height > 0) {
+      var height = Math.round(container.clientWidth * inner.height / inner.width) + 48;
+      container.style.height = Math.max(220, Math.min(560, height)) + 'px';
+      canvas.resized();
+      canvas.zoom('fit-viewport');
+    }
+  }
+
+  function show(container) {
+    var viewer = new window.BpmnJS({ container: container });
+    var load = counts(container);
+    var peak = parseInt(container.getAttribute('data-peak') || '0', 10);
+    return fetch(container.getAttribute('data-diagram-url'), {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/xml' }
+    })
+      .then(function (response) {
+        if (!response.ok) { throw new Error('HTTP ' + response.status); }
+        return response.text();
+      })
+      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function () {
+        var overlays = viewer.get('overlays');
+        var registry = viewer.get('elementRegistry');
+        var canvas = viewer.get('canvas');
+        Object.keys(load).forEach(function (stepId) {
+          var n = load[stepId];
+          if (!n || !registry.get(stepId)) { return; }
+          // scale.min 1: the count stays readable however far the diagram is zoomed out.
+          overlays.add(stepId, 'step-load', {
+            position: { top: -12, right: 12 }, scale: { min: 1 }, html: badge(container, stepId, n, peak)
+          });
+          canvas.addMarker(stepId, 'current');
+        });
+        fit(container, canvas);
+        container.setAttribute('data-ready', '1');
+      })
+      .catch(function (err) { fail(container, err); });
+  }
+
+  document.querySelectorAll('.supervise-diagram[data-diagram-url]').forEach(show);
+})();

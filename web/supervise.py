@@ -1,0 +1,212 @@
+"""The supervisor's dashboard (督办): figures, the lists behind them, their Excel export, where work piles up
+in each process diagram, and the case actions (retry, suspend, resume, terminate).
+
+Every route needs a signed-in user who oversees (supervisors; a supervisor limited to units sees those units
+only). Views call engine.supervision and engine.incidents; no SQL lives here.
+"""
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timezone
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import incidents, supervision
+from engine.errors import Forbidden, NotFound, StepFailed
+
+from .auth import current_actor, engine
+from .cases import BPMN_DIST, DIAGRAM_CSS, VIEWER_JS
+
+bp = Blueprint("supervise", __name__, url_prefix="/supervise")
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+ACTIONS = ("retry", "suspend", "resume", "terminate")
+NOTE_CHARS = 500
+
+
+@bp.before_request
+def _oversight_only():
+    """Sign-in first (the login page for a browser), then 403 for anyone who does not oversee."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not current_actor().oversees:
+        raise Forbidden(_("只有督办人员(领导小组)可以查看督办情况"))
+    return None
+
+
+def settings() -> supervision.Settings:
+    return supervision.Settings.from_config(current_app.config)
+
+
+# --- the dashboard -----------------------------------------------------------------------------
+@bp.route("/")
+@login_required
+def index():
+    actor, now, conf = current_actor(), engine().clock(), settings()
+    with engine().db.reading() as session:
+        summary = supervision.summary(session, actor, now, conf)
+    diagrams = [{
+        "key": load.process_key, "name": load.process_name, "total": load.total, "steps": load.steps,
+        "counts": json.dumps(load.counts(), ensure_ascii=False),
+        "peak": max((g.count for g in load.steps), default=0),
+    } for load in summary.processes]
+    return render_template("supervise/index.html", summary=summary, settings=conf, diagrams=diagrams,
+                           viewer_available=(BPMN_DIST / VIEWER_JS).is_file(), diagram_css=DIAGRAM_CSS,
+                           units_scope=sorted(actor.units) if actor.units is not None and not actor.operator else None)
+
+
+@bp.route("/processes/<key>/diagram.bpmn")
+@login_required
+def diagram(key: str):
+    with engine().db.reading() as session:
+        xml = supervision.process_bpmn(session, current_actor(), key)
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
+
+
+# --- the lists behind the figures --------------------------------------------------------------
+def _page(per_page: int | None = None) -> supervision.ListPage:
+    flt = supervision.ListFilter.parse(request.args)
+    if per_page:  # the export holds the whole list, from its first row
+        flt.page = 1
+    with engine().db.reading() as session:
+        return supervision.list_page(session, current_actor(), engine().clock(), flt, settings(), per_page)
+
+
+@bp.route("/list", endpoint="list")
+@login_required
+def list_view():
+    page = _page()
+    return render_template("supervise/list.html", page=page, flt=page.filter, settings=settings(),
+                           now=engine().clock())
+
+
+@bp.route("/list.xlsx")
+@login_required
+def export():
+    page = _page(supervision.EXPORT_LIMIT)
+    today = _beijing(engine().clock()).date().isoformat()
+    name = f"督办-{page.filter.short_name()}-{today}.xlsx"
+    ascii_name = f"duban-{page.filter.kind}{'-' + page.filter.light if page.filter.light else ''}-{today}.xlsx"
+    body = _workbook(page)
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})
+
+
+def _beijing(value: datetime | None) -> datetime | None:
+    """Naive UTC from the database as naive Beijing time (Excel cells carry no zone)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc).astimezone(BEIJING).replace(tzinfo=None)
+
+
+def case_columns() -> list[tuple[str, int]]:
+    return [(_("状态灯"), 8), (_("原因"), 30), (_("案件编号"), 10), (_("案件"), 34), (_("单位"), 16), (_("流程"), 18),
+            (_("状态"), 10), (_("当前环节"), 30), (_("最近办理"), 18), (_("最早期限"), 18), (_("挂牌督办"), 10)]
+
+
+def work_columns() -> list[tuple[str, int]]:
+    return [(_("待办编号"), 10), (_("案件编号"), 10), (_("案件"), 34), (_("环节"), 26), (_("部门"), 14), (_("单位"), 16),
+            (_("办理人"), 14), (_("到达时间"), 18), (_("办理期限"), 18), (_("已等待(天)"), 12), (_("逾期(天)"), 10),
+            (_("已催办"), 18), (_("已督办"), 18)]
+
+
+def why(row: supervision.CaseItem) -> str:
+    """Why a case has its light, in words (the list's second column and the Excel's)."""
+    if row.status == "error" and row.incident_message:
+        return _("出错: %(step)s %(message)s", step=row.incident_step or "", message=row.incident_message)
+    if row.light == "red":
+        return _("逾期 %(days)s 天: %(step)s", days=row.overdue_days, step=row.due_step or "")
+    if row.light == "yellow":
+        return _("%(days)s 天内到期: %(step)s", days=row.due_in_days, step=row.due_step or "")
+    if row.due_in_days is not None:
+        return _("%(days)s 天后到期: %(step)s", days=row.due_in_days, step=row.due_step or "")
+    return _("无办理期限")
+
+
+def _workbook(page: supervision.ListPage) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = page.filter.short_name()[:31]
+    columns = case_columns() if page.filter.of_cases else work_columns()
+    sheet.append([title for title, _width in columns])
+    for n, (_title, width) in enumerate(columns, start=1):
+        cell = sheet.cell(row=1, column=n)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="F2F2F2")
+        cell.alignment = Alignment(vertical="center")
+        sheet.column_dimensions[cell.column_letter].width = width
+    sheet.freeze_panes = "A2"
+    date_columns: set[int] = set()
+    if page.filter.of_cases:
+        for row in page.cases:
+            sheet.append([_(row.light_name), why(row), row.id, row.title, row.unit, row.process_name, _(row.status_name),
+                          "、".join(row.current_steps), _beijing(row.last_activity_at), _beijing(row.next_due_at),
+                          _("是") if row.listed else ""])
+        date_columns = {9, 10}
+    else:
+        for item in page.items:
+            sheet.append([item.id, item.case_id, item.case_title, item.step_name, _(item.role_name), item.unit,
+                          item.assignee or "", _beijing(item.created_at), _beijing(item.due_at), item.age_days,
+                          item.overdue_days if item.overdue_days is not None else "",
+                          _beijing(item.reminded_at), _beijing(item.escalated_at)])
+        date_columns = {8, 9, 12, 13}
+    for column in date_columns:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = "yyyy-mm-dd hh:mm"
+    sheet.auto_filter.ref = sheet.dimensions
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- case actions ------------------------------------------------------------------------------
+@bp.route("/cases/<int:case_id>/<action>", methods=["POST"])
+@login_required
+def act(case_id: int, action: str):
+    """Retry, suspend, resume or terminate a case; Conflict and NotFound are rendered as error pages."""
+    if action not in ACTIONS:
+        raise NotFound(_("未知的操作: %(action)s", action=action[:20]))
+    actor = current_actor()
+    eng = engine()
+    with eng.db.reading() as session:
+        context = supervision.case_actions_context(session, case_id)  # NotFound for unknown cases
+    supervision.require_in_scope(actor, context["unit"])
+    note = (request.form.get("note") or "").strip()[:NOTE_CHARS]
+    back = url_for("cases.view", case_id=case_id)
+    if action == "retry":
+        try:
+            outcome = incidents.retry(eng, case_id, actor)
+        except StepFailed as err:
+            flash(_("重试失败, 已重新记录故障: %(message)s", message=err.message), "error")
+            return redirect(back)
+        flash(_("已重试: 案件已恢复办理") if outcome == "completed"
+              else _("已重试: 案件已恢复办理, 定时任务将在下次运行时执行"))
+    elif action == "suspend":
+        incidents.suspend(eng, case_id, actor, note)
+        flash(_("已挂起案件 #%(id)s", id=case_id))
+    elif action == "resume":
+        incidents.resume(eng, case_id, actor)
+        flash(_("已恢复案件 #%(id)s", id=case_id))
+    else:
+        incidents.terminate(eng, case_id, actor, note)
+        flash(_("已终止案件 #%(id)s", id=case_id))
+    return redirect(back)
+
+
+@bp.app_template_global("supervise_case_actions")
+def supervise_case_actions(case_id: int) -> dict | None:
+    """For the case page: the context of supervise/_case_actions.html, or None unless the viewer oversees."""
+    if not current_user.is_authenticated or not current_actor().oversees:
+        return None
+    with engine().db.reading() as session:
+        context = supervision.case_actions_context(session, case_id)
+    return context if supervision.in_scope(current_actor(), context["unit"]) else None
