@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine.inbox import InboxQuery, filter_choices, inbox
+from engine.inbox import COUNT_CAP, InboxQuery, filter_choices, inbox
 from engine.models import User
 from engine.notifications import mark_read, recent, unread_count
 from engine.roles import ROLES
@@ -27,7 +27,7 @@ def index():
         choices = filter_choices(session, current_actor())
         clerks = _clerks(session) if "supervisor" in current_actor().roles else []
     return render_template("inbox/index.html", page=page, query=query, choices=choices, now=now,
-                           roles=ROLES, soon_days=SOON_DAYS, clerks=clerks, args=request.args)
+                           roles=ROLES, soon_days=SOON_DAYS, clerks=clerks, args=request.args, count_cap=COUNT_CAP)
 
 
 def _clerks(session) -> list[tuple[str, str, list[str]]]:
