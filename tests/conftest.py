@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,19 @@ CASE_FACTS = {
     "audit_type": "leaving", "leaving_reason": "promoted", "years_in_post": 4,
     "unit_principal": "李强", "unit_deputy": "王芳",
 }
+
+
+class Clock:
+    """A clock tests move by hand: engine.clock = Clock(start); clock.advance(days=1)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
 
 
 def make_engine(url: str) -> Engine:

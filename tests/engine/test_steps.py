@@ -12,7 +12,7 @@ from engine.forms import example_data
 from engine.models import Case, Event, WorkItem
 from handlers import REGISTRY
 from handlers.records import RectificationItem
-from tests.conftest import CASE_FACTS, PROCESSES, as_user, complete_step, make_engine, ready_steps
+from tests.conftest import CASE_FACTS, as_user, ready_steps
 
 MINI = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -11,20 +11,9 @@ from sqlalchemy import func, select
 from engine.models import Event, Notification, Timer
 from engine.worker import TimerRunner
 from handlers import REGISTRY
-from tests.conftest import as_user, make_engine
+from tests.conftest import Clock, as_user, make_engine
 
 T0 = datetime(2026, 11, 2, 1, 0, 0)  # naive UTC, 09:00 in Beijing
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
 
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from engine.models import Case, Event, Notification, Timer, WorkItem
 from engine.worker import TimerRunner
 from handlers import HandlerContext, registered
-from tests.conftest import CASE_FACTS, as_user, complete_step, make_engine, ready_steps
+from tests.conftest import Clock, CASE_FACTS, as_user, complete_step, make_engine, ready_steps
 
 T0 = datetime(2027, 3, 1, 1, 0, 0)  # naive UTC: 09:00 in Beijing
 DEADLINE = "2027-03-31"
@@ -28,17 +28,6 @@ VARIANTS = {
     "joint_audit_suzhou": dict(report="rectify", visit="follow_up", final="acceptance"),
 }
 KEYS = list(VARIANTS)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ must get 403, never a page showing the work and never a 500.
 """
 from __future__ import annotations
 
-import hashlib
-import re
 
 import pytest
 

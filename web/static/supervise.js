@@ -3,29 +3,9 @@
 (function () {
   'use strict';
 
-  if (typeof window.BpmnJS !== 'function') {
-    document.querySelectorAll('.supervise-diagram').forEach(function (el) { fail(el, new Error('BpmnJS')); });
-    return;
-  }
-
-  function fail(container, err) {
-    container.textContent = '';
-    var message = document.createElement('p');
-    message.className = 'flash error diagram-error';
-    message.setAttribute('role', 'alert');
-    message.textContent = (container.getAttribute('data-error-text') || '流程图加载失败') +
-      (err && err.message ? ' (' + err.message + ')' : '');
-    container.appendChild(message);
-    if (window.console && err) { console.error(err); }
-  }
-
   function counts(container) {
-    try {
-      var value = JSON.parse(container.getAttribute('data-counts') || '{}');
-      return value && typeof value === 'object' ? value : {};
-    } catch (e) {
-      return {};
-    }
+    var value = window.dubanDiagram.json(container, 'data-counts', {});
+    return value && typeof value === 'object' ? value : {};
   }
 
   function badge(container, stepId, n, peak) {
@@ -53,35 +33,24 @@
   }
 
   function show(container) {
-    var viewer = new window.BpmnJS({ container: container });
     var load = counts(container);
     var peak = parseInt(container.getAttribute('data-peak') || '0', 10);
-    return fetch(container.getAttribute('data-diagram-url'), {
-      credentials: 'same-origin',
-      headers: { Accept: 'application/xml' }
-    })
-      .then(function (response) {
-        if (!response.ok) { throw new Error('HTTP ' + response.status); }
-        return response.text();
-      })
-      .then(function (xml) { return viewer.importXML(xml); })
-      .then(function () {
-        var overlays = viewer.get('overlays');
-        var registry = viewer.get('elementRegistry');
-        var canvas = viewer.get('canvas');
-        Object.keys(load).forEach(function (stepId) {
-          var n = load[stepId];
-          if (!n || !registry.get(stepId)) { return; }
-          // scale.min 1: the count stays readable however far the diagram is zoomed out.
-          overlays.add(stepId, 'step-load', {
-            position: { top: -12, right: 12 }, scale: { min: 1 }, html: badge(container, stepId, n, peak)
-          });
-          canvas.addMarker(stepId, 'current');
+    return window.dubanDiagram.load(container, function (viewer) {
+      var overlays = viewer.get('overlays');
+      var registry = viewer.get('elementRegistry');
+      var canvas = viewer.get('canvas');
+      Object.keys(load).forEach(function (stepId) {
+        var n = load[stepId];
+        if (!n || !registry.get(stepId)) { return; }
+        // scale.min 1: the count stays readable however far the diagram is zoomed out.
+        overlays.add(stepId, 'step-load', {
+          position: { top: -12, right: 12 }, scale: { min: 1 }, html: badge(container, stepId, n, peak)
         });
-        fit(container, canvas);
-        container.setAttribute('data-ready', '1');
-      })
-      .catch(function (err) { fail(container, err); });
+        canvas.addMarker(stepId, 'current');
+      });
+      fit(container, canvas);
+      container.setAttribute('data-ready', '1');
+    });
   }
 
   document.querySelectorAll('.supervise-diagram[data-diagram-url]').forEach(show);
