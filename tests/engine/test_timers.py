@@ -71,6 +71,9 @@ PROCESSES = {
                 f'<bpmn:serviceTask id="svc" name="同步"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="test.flaky"/></bpmn:extensionElements></bpmn:serviceTask>'
                 f'{_user("after", "同步后")}<bpmn:endEvent id="end"/>',
                 [("start", "wait"), ("wait", "svc"), ("svc", "after"), ("after", "end")]),
+    "timerstart": (f'<bpmn:startEvent id="start" name="每月一日启动">{_timer("timeDate", "2026-12-01T09:00:00+08:00")}</bpmn:startEvent>'
+                   f'{_user("after", "月度督查")}<bpmn:endEvent id="end"/>',
+                   [("start", "after"), ("after", "end")]),
     "deadline": (f'<bpmn:startEvent id="start"/>{_user("work", "报送整改结果", "P3D")}<bpmn:endEvent id="end"/>',
                  [("start", "work"), ("work", "end")]),
     "datadue": (f'<bpmn:startEvent id="start"/>{_user("work", "报送整改结果", "rectification_deadline")}<bpmn:endEvent id="end"/>',
@@ -257,3 +260,13 @@ def test_email_goes_out_after_commit_only(world, monkeypatch):
     assert notifications.deliver_pending_email(engine) == 1
     assert sent == [("jiandu@example.org", "督办: 报送整改结果 已逾期 (应于 2026-11-05 09:00 前办结)")]
     assert notifications.deliver_pending_email(engine) == 0  # once
+
+
+def test_a_timer_start_event_holds_the_case_until_its_time(world):
+    engine, clock, runner = world
+    case_id = engine.start_case("timerstart", {}, as_user(engine, "organization"))
+    assert _steps(engine, case_id) == [] and engine.case(case_id)["status"] == "running"
+    clock.now = datetime(2026, 12, 1, 0, 59)  # 08:59 in Beijing
+    assert runner.run_due() == 0
+    clock.advance(minutes=2)
+    assert runner.run_due() == 1 and _steps(engine, case_id) == ["after"]
