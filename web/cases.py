@@ -224,6 +224,10 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> lis
             for key in after if before.get(key) != after.get(key)]
 
 
+_CASE_STATUS_EVENTS = {"case_suspended": "挂起案件", "case_resumed": "恢复案件", "case_terminated": "终止案件",
+                       "case_retried": "重试故障步骤"}
+
+
 def _timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
     kind, step = event["kind"], event.get("step_name") or event.get("step_id") or ""
     after = event.get("after") or {}
@@ -250,6 +254,18 @@ def _timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
         text = _("上传附件 %(name)s", name=after.get("filename") or "")
     elif kind == "case_completed":
         text = _("案件办结")
+    elif kind == "timer_fired":
+        text = _("定时器到期")
+    elif kind == "reminder_sent":
+        text = _("催办 %(step)s", step=step)
+    elif kind == "escalated":
+        text = _("逾期督办 %(step)s", step=step)
+    elif kind == "incident":
+        text = _("故障 %(step)s: %(message)s", step=step, message=after.get("message") or "")
+    elif kind in _CASE_STATUS_EVENTS:
+        text = _(_CASE_STATUS_EVENTS[kind])
+        if after.get("note"):
+            text += f": {after['note']}"
     else:
         text = f"{kind} {step}".strip()
     actor = event.get("actor") or ""

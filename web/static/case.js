@@ -17,6 +17,6 @@
     }
     mark(done, 'done');
     mark(current, 'current');
-    canvas.zoom('fit-viewport');
+    window.dubanDiagram.fit(container, canvas);
   });
 })();

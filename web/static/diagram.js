@@ -43,5 +43,17 @@ window.dubanDiagram = (function () {
       .catch(function (err) { fail(container, err); return null; });
   }
 
-  return { load: load, json: json, fail: fail };
+  /* Wide processes leave an empty band under a fixed-height box: size the box to the diagram's shape. */
+  function fit(container, canvas) {
+    canvas.zoom('fit-viewport');
+    var inner = canvas.viewbox().inner;
+    if (inner && inner.width > 0 && inner.height > 0) {
+      var height = Math.round(container.clientWidth * inner.height / inner.width) + 48;
+      container.style.height = Math.max(220, Math.min(560, height)) + 'px';
+      canvas.resized();
+      canvas.zoom('fit-viewport');
+    }
+  }
+
+  return { load: load, json: json, fail: fail, fit: fit };
 })();

@@ -20,18 +20,6 @@
     return link;
   }
 
-  // Wide processes leave an empty band under a fixed-height box: size the box to the diagram's shape.
-  function fit(container, canvas) {
-    canvas.zoom('fit-viewport');
-    var inner = canvas.viewbox().inner;
-    if (inner && inner.width > 0 && inner.height > 0) {
-      var height = Math.round(container.clientWidth * inner.height / inner.width) + 48;
-      container.style.height = Math.max(220, Math.min(560, height)) + 'px';
-      canvas.resized();
-      canvas.zoom('fit-viewport');
-    }
-  }
-
   function show(container) {
     var load = counts(container);
     var peak = parseInt(container.getAttribute('data-peak') || '0', 10);
@@ -48,7 +36,7 @@
         });
         canvas.addMarker(stepId, 'current');
       });
-      fit(container, canvas);
+      window.dubanDiagram.fit(container, canvas);
       container.setAttribute('data-ready', '1');
     });
   }
