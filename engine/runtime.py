@@ -26,7 +26,7 @@ from .projection import (CASE_STATE_JSON, CASES, CLAIM_VERSION, ITEM_WITH_CASE, 
                          sync_work_items)
 from .specs import LoadedVersion, VersionCache
 from .clock import engine_time
-from .timers import cancel_deadlines, schedule_deadlines, sync_case_timers
+from .timers import cancel_deadlines, schedule_deadlines, sync_case_timers, waiting_timers
 from .state import LiveWorkflows, dump_state, load_state, prune_history
 from .validation import check_paths
 
@@ -102,7 +102,7 @@ class Engine:
                 task.data.update(data)
             log = EventLog(case, actor.username, now)
             log.add("case_started", step_name=version.name, after=data)
-            self._advance(session, case, workflow, version.catalogue, log, now)
+            self._advance(session, case, workflow, version.catalogue, log, now, timers_before=set())
         self.live.put(case.id, case.lock_version, workflow)
         return case.id
 
@@ -152,11 +152,13 @@ class Engine:
             log = EventLog(case, actor.username, now)
             log.add("task_completed", step_id=item.step_id, step_name=item.step_name, work_item_id=item.id,
                     before={k: task.data.get(k) for k in data}, after=data)
+            timers_before = set(waiting_timers(workflow)) if version.catalogue.get("has_timers", True) else set()
             task.data.update(data)
             try:
                 with engine_time(self.clock):
                     self._run(task.run, item.step_name)
-                self._advance(session, case, workflow, version.catalogue, log, now, completed=(item.id, actor.username))
+                self._advance(session, case, workflow, version.catalogue, log, now,
+                              completed=(item.id, actor.username), timers_before=timers_before)
             except StepFailed as err:
                 err.details = {**(err.details or {}), "case_id": case.id}
                 raise
@@ -275,7 +277,10 @@ class Engine:
         case.event_seq = event_seq  # comments and attachments may have added events since we read the case
 
     def _advance(self, session: Session, case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any],
-                 log: EventLog, now: datetime, completed: tuple[int, str] | None = None) -> None:
+                 log: EventLog, now: datetime, completed: tuple[int, str] | None = None,
+                 timers_before: set[tuple[str, datetime]] | None = None) -> None:
+        """Run the engine on, then write everything the step changed; `timers_before` (when known) spares
+        rewriting the case's timer rows if the step left its timers as they were."""
         snapshots: dict[UUID, dict[str, Any]] = {}
 
         def before(task):
@@ -300,7 +305,9 @@ class Engine:
         cancel_deadlines(session, projected.closed_ids)
         schedule_deadlines(session, projected.created, now)
         if catalogue.get("has_timers", True):
-            sync_case_timers(session, case.id, workflow)
+            waiting = waiting_timers(workflow)
+            if timers_before is None or set(waiting) != timers_before:
+                sync_case_timers(session, case.id, waiting)
         case.next_due_at = projected.next_due_at
         summarise(case, workflow, catalogue, now)
         if case.status == "completed":

@@ -63,12 +63,12 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
     return out
 
 
-def sync_case_timers(session: Session, case_id: int, workflow: BpmnWorkflow) -> None:
-    """Replace the case's BPMN timer rows by what the workflow now waits for."""
+def sync_case_timers(session: Session, case_id: int, waiting: list[tuple[str, datetime]]) -> None:
+    """Replace the case's BPMN timer rows by the (task id, fire time) pairs the workflow now waits for."""
     conn = session.connection()
     conn.execute(delete(TIMERS).where(TIMERS.c.case_id == case_id, TIMERS.c.kind == "bpmn"))
     rows = [dict(case_id=case_id, kind="bpmn", task_id=task_id, work_item_id=None, fire_at=moment,
-                 claimed_until=None, claimed_by=None) for task_id, moment in waiting_timers(workflow)]
+                 claimed_until=None, claimed_by=None) for task_id, moment in waiting]
     if rows:
         conn.execute(insert(TIMERS), rows)
 
