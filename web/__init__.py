@@ -10,6 +10,7 @@ from flask import Flask
 
 from engine.db import Database
 from engine.runtime import Engine
+from engine.timers import OFFICE_TZ
 
 
 def _secret_key(instance: Path) -> str:
@@ -39,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         BABEL_DEFAULT_LOCALE="zh_CN",
-        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        BABEL_DEFAULT_TIMEZONE=str(OFFICE_TZ),  # DUBAN_TIMEZONE, the zone deadlines are computed in
         DUBAN_LANGUAGES=("zh_CN", "en"),
     )
     app.config.update({k: v for k, v in config.items() if k.isupper()})

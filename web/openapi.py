@@ -20,6 +20,23 @@ MAX_DB_INT = 2**31 - 1
 _DATETIME = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 (如 2026-11-25T08:00:00Z)"}
 _NULLABLE_DATETIME = {**_DATETIME, "nullable": True}
 _NULLABLE_TEXT = {"type": "string", "nullable": True}
+
+_CASE_STATUSES = ["running", "completed", "error", "suspended", "terminated"]
+# The fields every view of a work item carries (inbox row, task detail, a case's open work).
+_ITEM_CORE = {
+    "id": {"type": "integer"},
+    "case_id": {"type": "integer"},
+    "case_title": {"type": "string"},
+    "process_key": {"type": "string"},
+    "step_id": {"type": "string"},
+    "step_name": {"type": "string"},
+    "role": {"type": "string"},
+    "unit": {"type": "string"},
+    "assignee": _NULLABLE_TEXT,
+    "created_at": _DATETIME,
+    "due_at": _NULLABLE_DATETIME,
+}
+
 _JSON_OBJECT = {"type": "object", "additionalProperties": True}
 
 _ERROR_TEXT = {
@@ -128,17 +145,7 @@ _SCHEMAS: dict[str, Any] = {
                      "may_work", "completed_at", "completed_by", "case"],
         "additionalProperties": False,
         "properties": {
-            "id": {"type": "integer"},
-            "case_id": {"type": "integer"},
-            "case_title": {"type": "string"},
-            "process_key": {"type": "string"},
-            "step_id": {"type": "string"},
-            "step_name": {"type": "string"},
-            "role": {"type": "string"},
-            "unit": {"type": "string"},
-            "assignee": _NULLABLE_TEXT,
-            "created_at": _DATETIME,
-            "due_at": _NULLABLE_DATETIME,
+            **_ITEM_CORE,
             "overdue": {"type": "boolean"},
             "status": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
             "instructions": {"type": "string", "description": "办理说明"},
@@ -155,7 +162,7 @@ _SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "id": {"type": "integer"},
                     "title": {"type": "string"},
-                    "status": {"type": "string", "enum": ["running", "completed", "error", "terminated"]},
+                    "status": {"type": "string", "enum": _CASE_STATUSES},
                     "unit": {"type": "string"},
                     "lock_version": {"type": "integer", "minimum": 1,
                                      "description": "案件当前版本, 可作为办理时的 expected_version"},
@@ -170,17 +177,7 @@ _SCHEMAS: dict[str, Any] = {
                      "assignee", "created_at", "due_at", "instructions", "form"],
         "additionalProperties": False,
         "properties": {
-            "id": {"type": "integer"},
-            "case_id": {"type": "integer"},
-            "case_title": {"type": "string"},
-            "process_key": {"type": "string"},
-            "step_id": {"type": "string"},
-            "step_name": {"type": "string"},
-            "role": {"type": "string"},
-            "unit": {"type": "string"},
-            "assignee": _NULLABLE_TEXT,
-            "created_at": _DATETIME,
-            "due_at": _NULLABLE_DATETIME,
+            **_ITEM_CORE,
             "instructions": {"type": "string"},
             "form": {**_JSON_OBJECT, "nullable": True},
         },
@@ -244,7 +241,7 @@ _SCHEMAS: dict[str, Any] = {
             "version": {"type": "integer", "description": "流程版本号"},
             "title": {"type": "string"},
             "unit": {"type": "string"},
-            "status": {"type": "string", "enum": ["running", "completed", "error", "terminated"]},
+            "status": {"type": "string", "enum": _CASE_STATUSES},
             "current_steps": {"type": "array", "items": {"type": "string"}},
             "lock_version": {"type": "integer", "minimum": 1},
             "started_by": {"type": "string"},
@@ -264,7 +261,7 @@ _SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer"},
-            "status": {"type": "string", "enum": ["running", "completed", "error", "terminated"]},
+            "status": {"type": "string", "enum": _CASE_STATUSES},
             "current_steps": {"type": "array", "items": {"type": "string"}},
             "lock_version": {"type": "integer", "minimum": 1},
         },

@@ -10,7 +10,6 @@ import io
 import json
 from datetime import datetime, timezone
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,13 +17,14 @@ from flask_login import current_user, login_required
 
 from engine import incidents, supervision
 from engine.errors import Forbidden, NotFound, StepFailed
+from engine.timers import OFFICE_TZ
 
 from .auth import current_actor, engine
 from .cases import BPMN_DIST, DIAGRAM_CSS, VIEWER_JS
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+BEIJING = OFFICE_TZ  # the office time zone the engine uses for deadlines
 ACTIONS = ("retry", "suspend", "resume", "terminate")
 NOTE_CHARS = 500
 
