@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import deque
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -56,6 +58,64 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+class WriterQueue:
+    """First come, first served: the writers of one process take SQLite's single write lock in turn.
+
+    SQLite's busy handler lets waiters poll and serves them in no order, so under load a writer
+    could wait seconds while later ones went first. Queueing in the process keeps every wait
+    about (writers ahead) x (time a write holds the lock). Re-entrant for the thread holding it.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if self._owner is None and not self._waiting:
+                self._owner, self._depth = me, 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the writer before us, which handed us the lock
+        with self._mutex:
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._mutex:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+            if self._waiting:
+                self._owner = -1  # reserved for the next in line until it wakes
+                self._waiting.popleft().release()
+
+    def __enter__(self) -> "WriterQueue":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class _NoQueue:
+    """PostgreSQL writers lock rows, not the database: nothing to queue for."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
 class Database:
     """An engine plus its session factory; one per process (CLI run, web app, worker)."""
 
@@ -65,11 +125,13 @@ class Database:
         self.read_sessions = sessionmaker(
             self.engine.execution_options(duban_read_only=True), expire_on_commit=False
         )
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.writers = WriterQueue() if self.is_sqlite else _NoQueue()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits whole on success and rolls back whole on any error."""
-        with self.sessions() as session:
+        with self.writers, self.sessions() as session:
             with session.begin():
                 yield session
 

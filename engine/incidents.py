@@ -76,7 +76,7 @@ def terminate(engine: Engine, case_id: int, actor: Actor, note: str = "") -> Non
     _require_oversight(actor)
     now = engine.clock()
     with engine.db.transaction() as session:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id, with_for_update=True)  # case before its items and timers, as steps lock
         if case is None:
             raise NotFound(f"案件不存在: {case_id}")
         if case.status in ("completed", "terminated"):

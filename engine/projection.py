@@ -79,6 +79,10 @@ class CaseState:
 ITEM_WITH_CASE = (select(WORK_ITEMS, *[c.label(f"case__{c.name}") for c in CaseState.columns()])
                   .join(CASES, CASES.c.id == WORK_ITEMS.c.case_id).where(WORK_ITEMS.c.id == bindparam("item_id")))
 CASE_BY_ID = select(*CaseState.columns()).where(CASES.c.id == bindparam("case_id"))
+# Row locks (PostgreSQL) are always taken case first, then its work items, then its timers: no deadlocks.
+LOCK_CASE = select(CASES.c.id).where(CASES.c.id == bindparam("case_id")).with_for_update()
+LOCK_CASE_OF_ITEM = (select(CASES.c.id).where(CASES.c.id == select(WORK_ITEMS.c.case_id).where(
+    WORK_ITEMS.c.id == bindparam("item_id")).scalar_subquery()).with_for_update())
 CASE_STATE_JSON = select(CASES.c.state_json).where(CASES.c.id == bindparam("case_id"))
 CLAIM_VERSION = (update(CASES).where(CASES.c.id == bindparam("case_id"), CASES.c.lock_version == bindparam("seen"))
                  .values(lock_version=bindparam("seen") + 1).returning(CASES.c.event_seq))

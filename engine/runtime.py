@@ -1,7 +1,10 @@
 """The engine facade: deploy, start, complete, list tasks, read a case. A CLI command or a view calls one verb."""
 from __future__ import annotations
 
+import copy
 import json
+import random
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -9,6 +12,7 @@ from typing import Any, Callable
 from uuid import UUID
 
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -22,7 +26,7 @@ from .db import Database
 from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
 from .forms import check_form
 from .models import Case, Event, Incident, ProcessVersion, WorkItem
-from .projection import (CASE_STATE_JSON, CASES, CLAIM_VERSION, ITEM_WITH_CASE, SAVE_CASE, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
+from .projection import (CASE_STATE_JSON, CASES, CLAIM_VERSION, ITEM_WITH_CASE, LOCK_CASE_OF_ITEM, SAVE_CASE, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
                          sync_work_items)
 from .specs import LoadedVersion, VersionCache
 from .clock import engine_time
@@ -33,6 +37,36 @@ from .validation import check_paths
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+ATTEMPTS = 5
+
+
+class CaseMoved(Conflict):
+    """Another step of the case committed between our read and our write: worth running again."""
+
+
+def _transient(err: Exception) -> bool:
+    """A database refusal that a fresh attempt resolves: a deadlock, a serialization failure, a busy SQLite."""
+    orig = getattr(err, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in ("40001", "40P01"):
+        return True
+    return "database is locked" in str(orig or err)
+
+
+def retrying(attempt: Callable[[], Any], attempts: int = ATTEMPTS) -> Any:
+    """Run a step again (bounded, with jitter) when the case moved under it; other errors pass through."""
+    for n in range(1, attempts + 1):
+        try:
+            return attempt()
+        except CaseMoved:
+            if n == attempts:
+                raise
+        except DBAPIError as err:
+            if n == attempts or not _transient(err):
+                raise
+        time.sleep(random.uniform(0, 0.01 * 2 ** n))
 
 
 @dataclass(frozen=True)
@@ -111,11 +145,15 @@ class Engine:
                  expected_version: int | None = None) -> CaseState:
         """Complete a ready work item with form data and run the engine on, in one transaction.
 
+        Another step of the same case that committed first (a parallel review, a timer) is not the
+        clerk's problem: the step is run again on the case as it now is, as long as this item is
+        still ready. Completing an item twice, or one the other step cancelled, is a conflict.
+        `expected_version` (API callers) asks to refuse if the case moved at all.
         A handler or expression that fails refuses the step whole and puts the case in `error`
         with an incident that remembers the completion, so a supervisor can retry it.
         """
         try:
-            return self._complete(work_item_id, data, actor, expected_version)
+            return retrying(lambda: self._complete(work_item_id, data, actor, expected_version))
         except StepFailed as err:
             self.record_incident(err.details["case_id"], {
                 "kind": "complete", "work_item_id": work_item_id, "data": json_safe(data),
@@ -126,11 +164,7 @@ class Engine:
                   expected_version: int | None) -> CaseState:
         now = self.clock()
         with self.db.transaction() as session:
-            row = session.connection().execute(ITEM_WITH_CASE, {"item_id": work_item_id}).first()
-            if row is None:
-                raise NotFound(f"待办事项不存在: {work_item_id}")
-            item = row
-            case = CaseState(*(getattr(row, f"case__{name}") for name in CaseState.COLUMNS))
+            item, case = self._item_and_case(session, work_item_id)
             actor.require_work(item)
             if item.status != "ready":
                 raise Conflict(f"待办事项 {work_item_id} 已{_status_text(item.status)}" +
@@ -141,9 +175,7 @@ class Engine:
                 raise Conflict(f"案件 {case.id} 已被他人更新 (版本 {case.lock_version}, 您看到的是 {expected_version})")
             version = self.versions.get(session, case.process_version_id)
             check_form(version.catalogue["steps"].get(item.step_id, {}).get("form"), data, item.step_name)
-            workflow = self.live.take(case.id, case.lock_version) or load_state(
-                session.connection().execute(CASE_STATE_JSON, {"case_id": case.id}).scalar_one(),
-                version.spec, version.subprocess_specs, None)
+            workflow = self._workflow(session, case, version)
             self._claim_version(session, case)
             workflow.script_engine = self._script_engine(session, case, actor, now)
             task = workflow.tasks.get(UUID(item.task_id))
@@ -153,7 +185,7 @@ class Engine:
             log.add("task_completed", step_id=item.step_id, step_name=item.step_name, work_item_id=item.id,
                     before={k: task.data.get(k) for k in data}, after=data)
             timers_before = set(waiting_timers(workflow)) if version.catalogue.get("has_timers", True) else set()
-            task.data.update(data)
+            task.data.update(copy.deepcopy(data))  # a retried attempt starts again from the clerk's own data
             try:
                 with engine_time(self.clock):
                     self._run(task.run, item.step_name)
@@ -164,6 +196,23 @@ class Engine:
                 raise
         self.live.put(case.id, case.lock_version, workflow)
         return case
+
+    def _item_and_case(self, session: Session, work_item_id: int):
+        """The work item and its case as they are now; on PostgreSQL the case row is locked first, so a
+        parallel step of the same case waits for this one instead of failing at the version check."""
+        conn = session.connection()
+        if not self.db.is_sqlite:  # SQLite: BEGIN IMMEDIATE already made this transaction the only writer
+            conn.execute(LOCK_CASE_OF_ITEM, {"item_id": work_item_id})
+        row = conn.execute(ITEM_WITH_CASE, {"item_id": work_item_id}).first()
+        if row is None:
+            raise NotFound(f"待办事项不存在: {work_item_id}")
+        return row, CaseState(*(getattr(row, f"case__{name}") for name in CaseState.COLUMNS))
+
+    def _workflow(self, session: Session, case: CaseState, version: LoadedVersion) -> BpmnWorkflow:
+        """The case's live workflow: from this process's cache when it is of the version just read."""
+        return self.live.take(case.id, case.lock_version) or load_state(
+            session.connection().execute(CASE_STATE_JSON, {"case_id": case.id}).scalar_one(),
+            version.spec, version.subprocess_specs, None)
 
     # --- claiming ---------------------------------------------------------------------------
     def claim(self, work_item_id: int, actor: Actor) -> None:
@@ -196,6 +245,8 @@ class Engine:
                 allowed: Callable[[WorkItem], None], check_free: bool = True) -> None:
         now = self.clock()
         with self.db.transaction() as session:
+            if not self.db.is_sqlite:
+                session.execute(LOCK_CASE_OF_ITEM, {"item_id": work_item_id})  # case before item: the steps' lock order
             item = session.get(WorkItem, work_item_id)
             if item is None:
                 raise NotFound(f"待办事项不存在: {work_item_id}")
@@ -269,10 +320,10 @@ class Engine:
 
     # --- internals ------------------------------------------------------------------------
     def _claim_version(self, session: Session, case: CaseState) -> None:
-        # Compare-and-set before any other write: the loser of a race stops here with a conflict.
+        # Compare-and-set before any other write: the loser of a race stops here, and `retrying` runs it again.
         event_seq = session.connection().execute(CLAIM_VERSION, {"case_id": case.id, "seen": case.lock_version}).scalar()
         if event_seq is None:
-            raise Conflict(f"案件 {case.id} 已被他人同时更新, 请刷新后重试")
+            raise CaseMoved(f"案件 {case.id} 已被他人同时更新, 请刷新后重试")
         case.lock_version += 1
         case.event_seq = event_seq  # comments and attachments may have added events since we read the case
 

@@ -27,8 +27,8 @@ REMIND_BEFORE = timedelta(days=float(os.environ.get("DUBAN_REMIND_DAYS", "2")))
 
 
 def lease() -> timedelta:
-    """How long a claimed row is a worker's before another may take it over."""
-    return timedelta(seconds=float(os.environ.get("DUBAN_TIMER_LEASE_SECONDS", "60")))
+    """How long a claimed row is a worker's before another may take it over (renewed while it works)."""
+    return timedelta(seconds=float(os.environ.get("DUBAN_TIMER_LEASE_SECONDS", "10")))
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -121,10 +121,13 @@ def cancel_deadlines(session: Session, work_item_ids: list[int]) -> None:
 
 
 def claim_due(session: Session, now: datetime, worker: str, limit: int = 100) -> list[Timer]:
-    """Take up to `limit` due rows for a lease; on PostgreSQL rows other workers hold are skipped."""
+    """Take up to `limit` due rows for a lease; on PostgreSQL rows other workers hold are skipped.
+
+    A BPMN timer is due once its moment is strictly past, as SpiffWorkflow compares: taken at the
+    very moment it would step the case without firing. Reminders and escalations are due at it."""
     # Timers of a case in error or suspended wait: they fire once the case runs again.
     stmt = (select(Timer).join(Case, Case.id == Timer.case_id)
-            .where(Timer.fire_at <= now, or_(Timer.claimed_until.is_(None), Timer.claimed_until < now),
+            .where(Timer.fire_at <= now, or_(Timer.kind != "bpmn", Timer.fire_at < now), or_(Timer.claimed_until.is_(None), Timer.claimed_until < now),
                    Case.status == "running")
             .order_by(Timer.fire_at, Timer.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
@@ -134,6 +137,13 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int = 100) ->
         session.execute(update(Timer).where(Timer.id.in_([r.id for r in rows]))
                         .values(claimed_until=now + lease(), claimed_by=worker).execution_options(synchronize_session=False))
     return rows
+
+
+def renew(session: Session, timer_ids: list[int], worker: str, now: datetime) -> None:
+    """Extend this worker's lease on rows it still holds and has not acted on yet."""
+    if timer_ids:
+        session.execute(update(Timer).where(Timer.id.in_(timer_ids), Timer.claimed_by == worker)
+                        .values(claimed_until=now + lease()).execution_options(synchronize_session=False))
 
 
 def take(session: Session, timer_ids: list[int], worker: str) -> int:
