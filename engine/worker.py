@@ -10,21 +10,22 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from datetime import timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
 from .access import Actor
 from .clock import engine_time
-from .models import Case, User, WorkItem
+from .errors import Conflict, StepFailed
+from .models import User, WorkItem
 from .notifications import notify
-from .projection import CASE_BY_ID, CaseState, EventLog, append_event
-from .runtime import Engine
-from .state import load_state
-from .timers import OFFICE_TZ, claim_due, take
+from .projection import CASE_BY_ID, LOCK_CASE, CaseState, EventLog, append_event
+from .runtime import Engine, retrying
+from .timers import OFFICE_TZ, claim_due, lease, renew, take
 
 log = logging.getLogger("duban.worker")
 SYSTEM = Actor("system", frozenset({"supervisor"}))
+BATCH = 20  # rows claimed per poll: what a killed worker can hold up, for at most one lease
 
 
 def worker_name() -> str:
@@ -32,14 +33,20 @@ def worker_name() -> str:
 
 
 class TimerRunner:
-    """Fires what is due, each row in its own transaction."""
+    """Fires what is due, each row in its own transaction.
 
-    def __init__(self, engine: Engine, name: str | None = None) -> None:
+    Rows are claimed a few at a time for a short lease that is renewed while the batch is worked
+    through, so the rows of a worker that dies are taken over by another within seconds.
+    """
+
+    def __init__(self, engine: Engine, name: str | None = None, batch: int = BATCH) -> None:
         self.engine = engine
         self.name = name or worker_name()
+        self.batch = batch
 
-    def run_due(self, limit: int = 200) -> int:
+    def run_due(self, limit: int | None = None) -> int:
         """Claim and fire everything due now; returns how many rows were acted on."""
+        limit = limit or self.batch
         fired = 0
         while True:
             now = self.engine.clock()
@@ -47,47 +54,74 @@ class TimerRunner:
                 rows = [(t.id, t.case_id, t.kind, t.work_item_id) for t in claim_due(session, now, self.name, limit)]
             if not rows:
                 return fired
+            held_until = now + lease()
             bpmn: dict[int, list[int]] = defaultdict(list)
             for timer_id, case_id, kind, item_id in rows:
                 if kind == "bpmn":
                     bpmn[case_id].append(timer_id)
-                else:
-                    fired += self._deadline(timer_id, kind, item_id)
-            for case_id, timer_ids in bpmn.items():
-                fired += self._case_timers(case_id, timer_ids)
+            pending = [r[0] for r in rows]
+            for timer_id, case_id, kind, item_id in rows:
+                held_until = self._keep(pending, held_until)
+                if kind != "bpmn":
+                    fired += self._deadline(timer_id, case_id, kind, item_id)
+                elif case_id in bpmn:
+                    fired += self._case_timers(case_id, bpmn.pop(case_id))
+                pending.remove(timer_id)
             if len(rows) < limit:
                 return fired
 
+    def _keep(self, pending: list[int], held_until: datetime) -> datetime:
+        """Renew the lease on the rows still to be worked once half of it has passed."""
+        now = self.engine.clock()
+        if held_until - now > lease() / 2:
+            return held_until
+        with self.engine.db.transaction() as session:
+            renew(session, pending, self.name, now)
+        return now + lease()
+
     def _case_timers(self, case_id: int, timer_ids: list[int]) -> int:
-        engine, now = self.engine, self.engine.clock()
         try:
-            with engine.db.transaction() as session:
-                if take(session, timer_ids, self.name) == 0:
-                    return 0
-                case = CaseState(*session.connection().execute(CASE_BY_ID, {"case_id": case_id}).one())
-                if case.status != "running":
-                    return len(timer_ids)  # a suspended or closed case lets its timers go
-                version = engine.versions.get(session, case.process_version_id)
-                workflow = engine.live.take(case.id, case.lock_version) or load_state(
-                    session.scalar(select(Case.state_json).where(Case.id == case.id)),
-                    version.spec, version.subprocess_specs, None)
-                engine._claim_version(session, case)
-                workflow.script_engine = engine._script_engine(session, case, SYSTEM, now)
-                events = EventLog(case, "system", now)
-                events.add("timer_fired", after={"timers": len(timer_ids)})
-                with engine_time(engine.clock):
-                    workflow.refresh_timers()
-                engine._advance(session, case, workflow, version.catalogue, events, now)
-            engine.live.put(case.id, case.lock_version, workflow)
-            return len(timer_ids)
-        except Exception:  # the step failed: recorded as an incident by the engine's incident path
+            return retrying(lambda: self._fire_case_timers(case_id, timer_ids))
+        except Conflict:  # the case kept moving: its rows stay claimed and are taken up after the lease
+            log.warning("timers of case %s deferred: the case is busy", case_id)
+            return 0
+        except StepFailed as err:
+            log.warning("timer step failed for case %s: %s", case_id, err)
+            self.engine.record_incident(case_id, {"kind": "timers", "timer_ids": timer_ids}, err)
+            return 0
+        except Exception as err:  # a handler failing in an unexpected way is the case's incident, not the worker's end
             log.exception("timer step failed for case %s", case_id)
-            engine.record_incident(case_id, {"kind": "timers", "timer_ids": timer_ids}, "定时器")
+            self.engine.record_incident(case_id, {"kind": "timers", "timer_ids": timer_ids}, f"定时器: {err}")
             return 0
 
-    def _deadline(self, timer_id: int, kind: str, item_id: int | None) -> int:
+    def _fire_case_timers(self, case_id: int, timer_ids: list[int]) -> int:
         engine, now = self.engine, self.engine.clock()
         with engine.db.transaction() as session:
+            conn = session.connection()
+            if not engine.db.is_sqlite:
+                conn.execute(LOCK_CASE, {"case_id": case_id})  # case before timers: the steps' lock order
+            if take(session, timer_ids, self.name) == 0:
+                return 0
+            case = CaseState(*conn.execute(CASE_BY_ID, {"case_id": case_id}).one())
+            if case.status != "running":
+                return len(timer_ids)  # a suspended or closed case lets its timers go
+            version = engine.versions.get(session, case.process_version_id)
+            workflow = engine._workflow(session, case, version)
+            engine._claim_version(session, case)
+            workflow.script_engine = engine._script_engine(session, case, SYSTEM, now)
+            events = EventLog(case, "system", now)
+            events.add("timer_fired", after={"timers": len(timer_ids)})
+            with engine_time(engine.clock):
+                workflow.refresh_timers()
+            engine._advance(session, case, workflow, version.catalogue, events, now)
+        engine.live.put(case.id, case.lock_version, workflow)
+        return len(timer_ids)
+
+    def _deadline(self, timer_id: int, case_id: int, kind: str, item_id: int | None) -> int:
+        engine, now = self.engine, self.engine.clock()
+        with engine.db.transaction() as session:
+            if not engine.db.is_sqlite:
+                session.execute(LOCK_CASE, {"case_id": case_id})
             if take(session, [timer_id], self.name) == 0:
                 return 0
             item = session.get(WorkItem, item_id) if item_id else None
