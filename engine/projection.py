@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +67,7 @@ class CaseState:
     last_activity_at: datetime | None = None
     completed_at: datetime | None = None
     next_due_at: datetime | None = None
+    opened: list[str] = field(default_factory=list)  # names of the work this step opened
 
     COLUMNS = ("id", "process_version_id", "process_key", "title", "unit", "status", "current_steps",
                "lock_version", "event_seq")

@@ -360,6 +360,7 @@ class Engine:
             if timers_before is None or set(waiting) != timers_before:
                 sync_case_timers(session, case.id, waiting)
         case.next_due_at = projected.next_due_at
+        case.opened = list(dict.fromkeys(item["step_name"] for item in projected.created))
         summarise(case, workflow, catalogue, now)
         if case.status == "completed":
             log.add("case_completed", actor="system")

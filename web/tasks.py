@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.casefile import case_file
-from engine.errors import InvalidData
+from engine.errors import DubanError, InvalidData
 from engine.roles import ROLES
 from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
 
@@ -17,11 +17,11 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 
 
-def _page(item: dict, values: dict, errors: dict, status: int = 200):
+def _page(item: dict, values: dict, errors: dict, status: int = 200, kept: bool = False):
     with engine().db.reading() as session:
         attachments, comments = case_file(session, item["case_id"])
     return render_template("tasks/task.html", item=item, case=item["case"], values=values, errors=errors,
-                           roles=ROLES, audit_types=AUDIT_TYPES, unit_levels=UNIT_LEVELS,
+                           roles=ROLES, audit_types=AUDIT_TYPES, unit_levels=UNIT_LEVELS, kept=kept,
                            attachments=attachments, comments=comments), status
 
 
@@ -35,20 +35,36 @@ def view(item_id: int):
 @bp.route("/<int:item_id>", methods=["POST"])
 @login_required
 def complete(item_id: int):
+    """Complete the item with the posted form; on any refusal the page comes back with what was typed."""
     actor = current_actor()
     item = engine().work_item(item_id, actor)
     data = parse_submission(item["form"] or {"type": "object"}, request.form)
     try:
-        seen = int(request.form.get("lock_version", ""))
-    except ValueError:
-        seen = None
-    try:
-        case = engine().complete(item_id, data, actor, expected_version=seen)
+        case = engine().complete(item_id, data, actor)
     except InvalidData as err:
-        flash(_("表单有误, 请按提示修改后再提交"), "error")
+        flash(_("表单有误，请按提示修改后再提交。"), "error")
         return _page(item, data, err.details or {}, 400)
-    if case.current_steps:
-        flash(_("已办理: %(step)s; 下一步: %(next)s", step=item["step_name"], next=case.current_steps))
-    else:
-        flash(_("已办理: %(step)s; 案件已办结", step=item["step_name"]))
+    except DubanError as err:  # done or cancelled meanwhile, claimed by another, the case paused or failing
+        flash(_("未能办理：%(reason)s。您填写的内容保留在下方。", reason=err.message.rstrip("。")), "error")
+        return _page(_fresh(item, actor), data, {}, err.http_status, kept=True)
+    flash(_completed_message(item["step_name"], case))
     return redirect(url_for("inbox.index"))
+
+
+def _fresh(item: dict, actor) -> dict:
+    """The item as it is now, for the page that shows why it could not be completed."""
+    try:
+        return engine().work_item(item["id"], actor)
+    except DubanError:
+        return {**item, "may_work": False}
+
+
+def _completed_message(step: str, case) -> str:
+    """What happened, and what comes next from this step: not another department's parallel work."""
+    if case.status == "completed":
+        return _("已办理：%(step)s；项目已办结。", step=step)
+    if case.opened:
+        return _("已办理：%(step)s；下一步：%(next)s。", step=step, next="、".join(case.opened))
+    if case.current_steps:
+        return _("已办理：%(step)s；其他环节仍在办理中：%(others)s。", step=step, others=case.current_steps)
+    return _("已办理：%(step)s。", step=step)
