@@ -27,8 +27,24 @@ def schema_problems(schema: Any) -> list[str]:
 
 
 @lru_cache(maxsize=256)
-def _validator(schema_text: str) -> Draft202012Validator:
+def _validator_for_text(schema_text: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_text), format_checker=_FORMATS)
+
+
+_BY_OBJECT: dict[int, tuple[Any, Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """The validator of a schema; the catalogue's form dicts are reused step after step, so they are looked
+    up by identity (the entry keeps the dict alive, so its id cannot be reused) before being serialized."""
+    entry = _BY_OBJECT.get(id(schema))
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    validator = _validator_for_text(json.dumps(schema, sort_keys=True))
+    if len(_BY_OBJECT) >= 512:
+        _BY_OBJECT.clear()
+    _BY_OBJECT[id(schema)] = (schema, validator)
+    return validator
 
 
 def _field(path) -> str:
@@ -77,7 +93,7 @@ def form_errors(schema: dict[str, Any] | None, data: Any) -> dict[str, list[str]
     if not schema:
         return {}
     errors: dict[str, list[str]] = {}
-    for err in _validator(json.dumps(schema, sort_keys=True)).iter_errors(data):
+    for err in _validator(schema).iter_errors(data):
         field, msg = _message(err)
         errors.setdefault(field, [])
         if msg not in errors[field]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -28,12 +28,15 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list:
     return workflow.get_tasks(state=TaskState.READY, manual=True)
 
 
-def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def case_data(workflow: BpmnWorkflow, tasks: list | None = None) -> dict[str, Any]:
     """The case's current data: the end data once complete, else the merged data of open tasks."""
     if workflow.is_completed():
         return json_safe(workflow.data)
     merged: dict[str, Any] = {}
-    open_tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+    open_tasks = [t for t in (workflow.get_tasks() if tasks is None else tasks) if t.state & _OPEN]
     for task in open_tasks or ([workflow.last_task] if workflow.last_task else []):
         merged.update(task.data)
     return json_safe(merged)
@@ -77,17 +80,21 @@ class CaseState:
         return [CASES.c[name] for name in cls.COLUMNS]
 
 
-ITEM_WITH_CASE = (select(WORK_ITEMS, *[c.label(f"case__{c.name}") for c in CaseState.columns()])
-                  .join(CASES, CASES.c.id == WORK_ITEMS.c.case_id).where(WORK_ITEMS.c.id == bindparam("item_id")))
+# The item a step completes, with its case's columns, and the case's other ready items (the projection to sync).
+STEP_ROWS = (select(WORK_ITEMS, *[c.label(f"case__{c.name}") for c in CaseState.columns()])
+             .join(CASES, CASES.c.id == WORK_ITEMS.c.case_id)
+             .where(WORK_ITEMS.c.case_id == select(WORK_ITEMS.c.case_id).where(
+                 WORK_ITEMS.c.id == bindparam("item_id")).scalar_subquery(),
+                 or_(WORK_ITEMS.c.status == "ready", WORK_ITEMS.c.id == bindparam("item_id"))))
 CASE_BY_ID = select(*CaseState.columns()).where(CASES.c.id == bindparam("case_id"))
 # Row locks (PostgreSQL) are always taken case first, then its work items, then its timers: no deadlocks.
 LOCK_CASE = select(CASES.c.id).where(CASES.c.id == bindparam("case_id")).with_for_update()
 LOCK_CASE_OF_ITEM = (select(CASES.c.id).where(CASES.c.id == select(WORK_ITEMS.c.case_id).where(
     WORK_ITEMS.c.id == bindparam("item_id")).scalar_subquery()).with_for_update())
 CASE_STATE_JSON = select(CASES.c.state_json).where(CASES.c.id == bindparam("case_id"))
-CLAIM_VERSION = (update(CASES).where(CASES.c.id == bindparam("case_id"), CASES.c.lock_version == bindparam("seen"))
-                 .values(lock_version=bindparam("seen") + 1).returning(CASES.c.event_seq))
-SAVE_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))
+# The case row a step writes last, with a compare-and-set on the version it read.
+SAVE_CASE = (update(CASES).where(CASES.c.id == bindparam("case_id"), CASES.c.lock_version == bindparam("seen"))
+             .values(lock_version=bindparam("seen") + 1))
 
 
 @dataclass
@@ -95,22 +102,23 @@ class Projected:
     """What one step changed in the work-item projection."""
 
     created: list[dict[str, Any]]
-    closed_ids: list[int]
+    closed_with_deadline: list[int]  # ids of closed items that had a deadline (reminder/escalation rows to drop)
     next_due_at: datetime | None
 
 
 def sync_work_items(
-    session: Session, case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any], now: datetime,
-    completed: tuple[int, str] | None = None,
+    session: Session, case: CaseState, ready_tasks: list, catalogue: dict[str, Any], now: datetime,
+    completed: tuple[int, str] | None = None, known: list[Any] | None = None,
 ) -> Projected:
-    """Make the case's ready work items match the workflow.
+    """Make the case's ready work items match the workflow's ready user tasks.
 
     `completed` is (work_item_id, actor) for the item this step completed; other items that
-    are no longer ready (an interrupting event took them away) are marked cancelled.
+    are no longer ready (an interrupting event took them away) are marked cancelled. `known` are
+    the case's ready work-item rows when the step already read them.
     """
-    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+    ready = {str(t.id): t for t in ready_tasks}
     conn = session.connection()
-    existing = conn.execute(_ready_items, {"case_id": case.id}).all()
+    existing = known if known is not None else conn.execute(_ready_items, {"case_id": case.id}).all()
     known = {row.task_id for row in existing}
     closing = [
         {"item_id": row.id, "at": now,
@@ -139,12 +147,14 @@ def sync_work_items(
         ids = conn.execute(_insert_items, new).scalars()
         for row, item_id in zip(new, ids):
             row["id"] = item_id
-    return Projected(new, [c["item_id"] for c in closing], min(dues) if dues else None)
+    dated = {row.id for row in existing if row.due_at is not None}
+    return Projected(new, [c["item_id"] for c in closing if c["item_id"] in dated], min(dues) if dues else None)
 
 
-def summarise(case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any], now: datetime) -> None:
+def summarise(case: CaseState, workflow: BpmnWorkflow, ready_tasks: list, catalogue: dict[str, Any],
+              now: datetime) -> None:
     """Refresh the summary columns lists and dashboards read instead of the workflow."""
-    names = [catalogue["steps"].get(step_id(t), {}).get("name") or step_id(t) for t in ready_user_tasks(workflow)]
+    names = [catalogue["steps"].get(step_id(t), {}).get("name") or step_id(t) for t in ready_tasks]
     case.current_steps = "、".join(dict.fromkeys(names))[:1000]
     case.last_activity_at = now
     if workflow.is_completed():

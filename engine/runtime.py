@@ -26,7 +26,7 @@ from .db import Database
 from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
 from .forms import check_form
 from .models import Case, Event, Incident, ProcessVersion, WorkItem
-from .projection import (CASE_STATE_JSON, CASES, CLAIM_VERSION, ITEM_WITH_CASE, LOCK_CASE_OF_ITEM, SAVE_CASE, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
+from .projection import (CASE_STATE_JSON, CASES, LOCK_CASE_OF_ITEM, SAVE_CASE, STEP_ROWS, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
                          sync_work_items)
 from .specs import LoadedVersion, VersionCache
 from .clock import engine_time
@@ -127,9 +127,9 @@ class Engine:
             title = _title(data, version.name)
             case_id = session.execute(insert(CASES).values(
                 process_version_id=version.id, process_key=process_key, title=title, unit=unit, status="running",
-                current_steps="", state_json="{}", data_json="{}", lock_version=1, event_seq=0,
+                current_steps="", state_json="{}", data_json="{}", lock_version=0, event_seq=0,
                 started_by=actor.username, started_at=now, last_activity_at=now).returning(CASES.c.id)).scalar_one()
-            case = CaseState(case_id, version.id, process_key, title, unit, "running", "", 1, 0)
+            case = CaseState(case_id, version.id, process_key, title, unit, "running", "", 0, 0)
             workflow = BpmnWorkflow(version.spec, version.subprocess_specs,
                                     script_engine=self._script_engine(session, case, actor, now))
             for task in workflow.get_tasks(state=TaskState.READY):
@@ -164,7 +164,7 @@ class Engine:
                   expected_version: int | None) -> CaseState:
         now = self.clock()
         with self.db.transaction() as session:
-            item, case = self._item_and_case(session, work_item_id)
+            item, case, known = self._item_and_case(session, work_item_id)
             actor.require_work(item)
             if item.status != "ready":
                 raise Conflict(f"待办事项 {work_item_id} 已{_status_text(item.status)}" +
@@ -176,7 +176,6 @@ class Engine:
             version = self.versions.get(session, case.process_version_id)
             check_form(version.catalogue["steps"].get(item.step_id, {}).get("form"), data, item.step_name)
             workflow = self._workflow(session, case, version)
-            self._claim_version(session, case)
             workflow.script_engine = self._script_engine(session, case, actor, now)
             task = workflow.tasks.get(UUID(item.task_id))
             if task is None or not task.has_state(TaskState.READY):
@@ -190,7 +189,7 @@ class Engine:
                 with engine_time(self.clock):
                     self._run(task.run, item.step_name)
                 self._advance(session, case, workflow, version.catalogue, log, now,
-                              completed=(item.id, actor.username), timers_before=timers_before)
+                              completed=(item.id, actor.username), timers_before=timers_before, known=known)
             except StepFailed as err:
                 err.details = {**(err.details or {}), "case_id": case.id}
                 raise
@@ -198,15 +197,20 @@ class Engine:
         return case
 
     def _item_and_case(self, session: Session, work_item_id: int):
-        """The work item and its case as they are now; on PostgreSQL the case row is locked first, so a
-        parallel step of the same case waits for this one instead of failing at the version check."""
+        """The work item, its case, and the case's ready work items, as they are now, in one statement.
+
+        On PostgreSQL the case row is locked first, so a parallel step of the same case waits for this
+        one to commit instead of failing at the version check.
+        """
         conn = session.connection()
         if not self.db.is_sqlite:  # SQLite: BEGIN IMMEDIATE already made this transaction the only writer
             conn.execute(LOCK_CASE_OF_ITEM, {"item_id": work_item_id})
-        row = conn.execute(ITEM_WITH_CASE, {"item_id": work_item_id}).first()
-        if row is None:
+        rows = conn.execute(STEP_ROWS, {"item_id": work_item_id}).all()
+        item = next((row for row in rows if row.id == work_item_id), None)
+        if item is None:
             raise NotFound(f"待办事项不存在: {work_item_id}")
-        return row, CaseState(*(getattr(row, f"case__{name}") for name in CaseState.COLUMNS))
+        case = CaseState(*(getattr(item, f"case__{name}") for name in CaseState.COLUMNS))
+        return item, case, [row for row in rows if row.status == "ready"]
 
     def _workflow(self, session: Session, case: CaseState, version: LoadedVersion) -> BpmnWorkflow:
         """The case's live workflow: from this process's cache when it is of the version just read."""
@@ -319,19 +323,28 @@ class Engine:
             }
 
     # --- internals ------------------------------------------------------------------------
-    def _claim_version(self, session: Session, case: CaseState) -> None:
-        # Compare-and-set before any other write: the loser of a race stops here, and `retrying` runs it again.
-        event_seq = session.connection().execute(CLAIM_VERSION, {"case_id": case.id, "seen": case.lock_version}).scalar()
-        if event_seq is None:
+    def _save_case(self, session: Session, case: CaseState, workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+        """Write the case row with a compare-and-set on the version read at the start of the step: a step that
+        lost a race writes nothing (the transaction rolls back) and `retrying` runs it again."""
+        try:
+            data_json = json.dumps(data, ensure_ascii=False, allow_nan=False)
+        except ValueError:  # NaN or Infinity from a handler: not JSON, and every reader of the case would choke
+            raise StepFailed(f"{case.title}: 步骤执行失败, 未做任何更改: 案件数据中有无效数字 (NaN 或无穷大)",
+                             details={"step_id": None, "step_name": None, "trace": "non-finite number in case data"})
+        saved = session.connection().execute(SAVE_CASE, dict(
+            case_id=case.id, seen=case.lock_version, status=case.status, current_steps=case.current_steps,
+            last_activity_at=case.last_activity_at, completed_at=case.completed_at, event_seq=case.event_seq,
+            next_due_at=case.next_due_at, state_json=dump_state(workflow), data_json=data_json))
+        if saved.rowcount != 1:
             raise CaseMoved(f"案件 {case.id} 已被他人同时更新, 请刷新后重试")
         case.lock_version += 1
-        case.event_seq = event_seq  # comments and attachments may have added events since we read the case
 
     def _advance(self, session: Session, case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any],
                  log: EventLog, now: datetime, completed: tuple[int, str] | None = None,
-                 timers_before: set[tuple[str, datetime]] | None = None) -> None:
+                 timers_before: set[tuple[str, datetime]] | None = None, known: list[Any] | None = None) -> None:
         """Run the engine on, then write everything the step changed; `timers_before` (when known) spares
-        rewriting the case's timer rows if the step left its timers as they were."""
+        rewriting the case's timer rows if the step left its timers as they were, `known` (the case's ready
+        work-item rows, when already read) spares reading them again."""
         snapshots: dict[UUID, dict[str, Any]] = {}
 
         def before(task):
@@ -349,27 +362,25 @@ class Engine:
         with engine_time(self.clock):
             self._run(lambda: workflow.do_engine_steps(before, after), case.title)
         prune_history(workflow)
-        projected = sync_work_items(session, case, workflow, catalogue, now, completed)
+        tasks = workflow.get_tasks()  # one walk of the live tree serves every projection below
+        ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
+        projected = sync_work_items(session, case, ready, catalogue, now, completed, known)
         for item in projected.created:
             log.add("task_ready", step_id=item["step_id"], step_name=item["step_name"], work_item_id=item["id"],
                     actor="system")
-        cancel_deadlines(session, projected.closed_ids)
+        cancel_deadlines(session, case.id, projected.closed_with_deadline)
         schedule_deadlines(session, projected.created, now)
         if catalogue.get("has_timers", True):
-            waiting = waiting_timers(workflow)
+            waiting = waiting_timers(workflow, tasks)
             if timers_before is None or set(waiting) != timers_before:
                 sync_case_timers(session, case.id, waiting)
         case.next_due_at = projected.next_due_at
         case.opened = list(dict.fromkeys(item["step_name"] for item in projected.created))
-        summarise(case, workflow, catalogue, now)
+        summarise(case, workflow, ready, catalogue, now)
         if case.status == "completed":
             log.add("case_completed", actor="system")
         log.write(session)
-        session.connection().execute(SAVE_CASE, dict(
-            case_id=case.id, status=case.status, current_steps=case.current_steps, last_activity_at=case.last_activity_at,
-            completed_at=case.completed_at, event_seq=case.event_seq, lock_version=case.lock_version,
-            next_due_at=case.next_due_at,
-            state_json=dump_state(workflow), data_json=json.dumps(case_data(workflow), ensure_ascii=False)))
+        self._save_case(session, case, workflow, case_data(workflow, tasks))
 
     def _run(self, fn: Callable[[], Any], where: str) -> None:
         try:

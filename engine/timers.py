@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition, DurationTimerEventDefinition,
@@ -22,6 +22,7 @@ from . import expressions
 from .models import Case, Timer
 
 TIMERS = Timer.__table__
+_insert_timers = insert(TIMERS)  # statements of a step, built once
 OFFICE_TZ = ZoneInfo(os.environ.get("DUBAN_TIMEZONE", "Asia/Shanghai"))
 REMIND_BEFORE = timedelta(days=float(os.environ.get("DUBAN_REMIND_DAYS", "2")))
 
@@ -52,11 +53,12 @@ def fire_time(task) -> datetime | None:
     return None
 
 
-def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
-    """(task id, fire time) of every timer the case is waiting on, subprocesses included."""
+def waiting_timers(workflow: BpmnWorkflow, tasks: list | None = None) -> list[tuple[str, datetime]]:
+    """(task id, fire time) of every timer the case is waiting on, subprocesses included; `tasks` is the
+    workflow's task list when the caller has already walked it."""
     out = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+    for task in (workflow.get_tasks(state=TaskState.WAITING) if tasks is None else tasks):
+        if task.state == TaskState.WAITING and isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
             moment = fire_time(task)
             if moment is not None:
                 out.append((str(task.id), moment))
@@ -70,7 +72,7 @@ def sync_case_timers(session: Session, case_id: int, waiting: list[tuple[str, da
     rows = [dict(case_id=case_id, kind="bpmn", task_id=task_id, work_item_id=None, fire_at=moment,
                  claimed_until=None, claimed_by=None) for task_id, moment in waiting]
     if rows:
-        conn.execute(insert(TIMERS), rows)
+        conn.execute(_insert_timers, rows)
 
 
 def end_of_day(day: date) -> datetime:
@@ -112,12 +114,17 @@ def schedule_deadlines(session: Session, items: list[dict[str, Any]], now: datet
         rows.append(dict(case_id=item["case_id"], kind="escalation", task_id=None, work_item_id=item["id"],
                          fire_at=due, claimed_until=None, claimed_by=None))
     if rows:
-        session.connection().execute(insert(TIMERS), rows)
+        session.connection().execute(_insert_timers, rows)
 
 
-def cancel_deadlines(session: Session, work_item_ids: list[int]) -> None:
+_cancel_deadlines = delete(TIMERS).where(TIMERS.c.case_id == bindparam("case_id"),
+                                         TIMERS.c.work_item_id.in_(bindparam("item_ids", expanding=True)))
+
+
+def cancel_deadlines(session: Session, case_id: int, work_item_ids: list[int]) -> None:
+    """Drop the reminder and escalation rows of closed items (found through the case's index)."""
     if work_item_ids:
-        session.connection().execute(delete(TIMERS).where(TIMERS.c.work_item_id.in_(work_item_ids)))
+        session.connection().execute(_cancel_deadlines, {"case_id": case_id, "item_ids": work_item_ids})
 
 
 def claim_due(session: Session, now: datetime, worker: str, limit: int = 100) -> list[Timer]:

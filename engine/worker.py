@@ -98,16 +98,14 @@ class TimerRunner:
         engine, now = self.engine, self.engine.clock()
         with engine.db.transaction() as session:
             conn = session.connection()
-            if not engine.db.is_sqlite:
-                conn.execute(LOCK_CASE, {"case_id": case_id})  # case before timers: the steps' lock order
+            # The case row first (locked on PostgreSQL), then its timers: the steps' lock order.
+            case = CaseState(*conn.execute(CASE_BY_ID.with_for_update(), {"case_id": case_id}).one())
             if take(session, timer_ids, self.name) == 0:
                 return 0
-            case = CaseState(*conn.execute(CASE_BY_ID, {"case_id": case_id}).one())
             if case.status != "running":
                 return len(timer_ids)  # a suspended or closed case lets its timers go
             version = engine.versions.get(session, case.process_version_id)
             workflow = engine._workflow(session, case, version)
-            engine._claim_version(session, case)
             workflow.script_engine = engine._script_engine(session, case, SYSTEM, now)
             events = EventLog(case, "system", now)
             events.add("timer_fired", after={"timers": len(timer_ids)})

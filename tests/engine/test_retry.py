@@ -25,15 +25,15 @@ def _reviews_ready(engine: Engine) -> int:
 def _lose_first_claims(monkeypatch, times: int) -> list[int]:
     """Make the version check fail `times` times, as if another step had committed just before."""
     calls = []
-    real = Engine._claim_version
+    real = Engine._save_case
 
-    def claim(self, session, case):
+    def save(self, session, case, workflow, data):
         calls.append(case.id)
         if len(calls) <= times:
             raise CaseMoved(f"案件 {case.id} 已被他人同时更新")
-        return real(self, session, case)
+        return real(self, session, case, workflow, data)
 
-    monkeypatch.setattr(Engine, "_claim_version", claim)
+    monkeypatch.setattr(Engine, "_save_case", save)
     monkeypatch.setattr(runtime.time, "sleep", lambda s: None)
     return calls
 
