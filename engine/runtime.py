@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
 import time
 import traceback
@@ -346,8 +347,10 @@ class Engine:
         rewriting the case's timer rows if the step left its timers as they were, `known` (the case's ready
         work-item rows, when already read) spares reading them again."""
         snapshots: dict[UUID, dict[str, Any]] = {}
+        budget = _StepBudget(case.title)
 
         def before(task):
+            budget.spend()
             if _records_data(task):
                 snapshots[task.id] = dict(task.data)
 
@@ -360,8 +363,13 @@ class Engine:
                         actor="system", before={k: old.get(k) for k in keys}, after={k: task.data[k] for k in keys})
 
         with engine_time(self.clock):
-            self._run(lambda: workflow.do_engine_steps(before, after), case.title)
-        prune_history(workflow)
+            while True:
+                self._run(lambda: workflow.do_engine_steps(before, after), case.title)
+                prune_history(workflow)
+                # SpiffWorkflow walks its task tree only to depth 1000 and stops quietly there: an automatic
+                # loop that went deeper left ready work behind. Pruned, the tree is shallow again: run on.
+                if not _engine_work_left(workflow):
+                    break
         tasks = workflow.get_tasks()  # one walk of the live tree serves every projection below
         ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
         projected = sync_work_items(session, case, ready, catalogue, now, completed, known)
@@ -420,6 +428,36 @@ class Engine:
             return json.dumps(json_safe(handler(ctx)))
 
         return expressions.make_script_engine(call_service)
+
+
+def _engine_work_left(workflow: BpmnWorkflow) -> bool:
+    """Whether a task the engine runs by itself (not a person's) is ready, subprocesses included."""
+    for wf in (workflow, *workflow.subprocesses.values()):
+        if any(t.state == TaskState.READY and not t.task_spec.manual for t in wf.tasks.values()):
+            return True
+    return False
+
+
+STEP_TASKS = 10_000  # engine tasks (scripts, services, gateways, events) one step may run
+
+
+class _StepBudget:
+    """Bounds one step's run of engine tasks, so a diagram that loops through scripts without ever waiting
+    for a person fails that case's step instead of holding the server (and SQLite's write lock)."""
+
+    def __init__(self, where: str) -> None:
+        self.where, self.spent = where, 0
+        self.deadline = time.monotonic() + float(os.environ.get("DUBAN_STEP_SECONDS", "3"))
+
+    def spend(self) -> None:
+        self.spent += 1
+        if self.spent > STEP_TASKS:
+            raise StepFailed(f"{self.where}: 步骤执行失败, 未做任何更改: 一次办理自动执行了超过 {STEP_TASKS} 个环节, "
+                             f"流程可能陷入无人工环节的循环", details={"step_id": None, "step_name": None,
+                                                                   "trace": f"more than {STEP_TASKS} engine tasks"})
+        if time.monotonic() > self.deadline:
+            raise StepFailed(f"{self.where}: 步骤执行失败, 未做任何更改: 自动执行时间超过限制",
+                             details={"step_id": None, "step_name": None, "trace": "step took too long"})
 
 
 _RECORDED_KINDS = {"ServiceTask": "service_task", "ScriptTask": "script_task", "BusinessRuleTask": "rule_task"}
