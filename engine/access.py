@@ -1,4 +1,7 @@
-"""Who may do what: roles are lanes, units limit which cases a clerk sees."""
+"""Who may do what: roles are lanes, units limit which cases and work anyone sees, supervisors included.
+
+Refusals name neither the other unit nor its case: a clerk must not learn which unit an id belongs to.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,28 +31,48 @@ class Actor:
 
     @property
     def oversees(self) -> bool:
+        """Holds an oversight role; what it may oversee is still limited to `in_scope` units."""
         return self.operator or bool(self.roles & OVERSIGHT_ROLES)
 
     def may_see_case(self, case: Case) -> bool:
-        # Clerks see the cases of their units; designers edit processes, not cases.
-        return self.oversees or (bool(self.roles - {"designer"}) and self.in_scope(case.unit))
+        # Clerks and supervisors see the cases of their units; designers edit processes, not cases.
+        return (self.oversees or bool(self.roles - {"designer"})) and self.in_scope(case.unit)
 
     def may_work(self, item: WorkItem) -> bool:
         return self.operator or (item.role in self.roles and self.in_scope(item.unit))
 
+    def may_see_work(self, item: WorkItem) -> bool:
+        """Those who may work it, and supervisors of its unit (they look, reassign and release)."""
+        return self.may_work(item) or (self.oversees and self.in_scope(item.unit))
+
+    def may_release(self, item: WorkItem) -> bool:
+        """The clerk holding it, or a supervisor of its unit."""
+        if not self.in_scope(item.unit):
+            return False
+        return self.operator or item.assignee == self.username or self.oversees
+
     def require_case(self, case: Case) -> None:
         if not self.may_see_case(case):
-            raise Forbidden(f"用户 {self.username} 无权查看案件 {case.id} (单位: {case.unit})")
+            raise Forbidden("您无权查看此案件")
 
     def require_case_unit(self, unit: str) -> None:
-        if not (self.oversees or self.in_scope(unit)):
-            raise Forbidden(f"用户 {self.username} 无权处理单位 {unit} 的案件")
+        if not self.in_scope(unit):
+            raise Forbidden("您无权处理此案件")
+
+    def require_see_work(self, item: WorkItem) -> None:
+        if not self.may_see_work(item):
+            raise Forbidden("您无权查看此事项")
+
+    def require_release(self, item: WorkItem) -> None:
+        self.require_see_work(item)
+        if not self.may_release(item):
+            raise Forbidden(f"只有认领人或督办人员可以退回此事项 (认领人: {item.assignee or '无'})")
 
     def require_work(self, item: WorkItem) -> None:
-        if item.role not in self.roles and not self.operator:
-            raise Forbidden(f"用户 {self.username} 没有办理此步骤所需的角色: {item.role}")
         if not self.in_scope(item.unit):
-            raise Forbidden(f"用户 {self.username} 无权办理单位 {item.unit} 的事项")
+            raise Forbidden("您无权办理此事项")
+        if item.role not in self.roles and not self.operator:
+            raise Forbidden("您没有办理此步骤所需的角色")
         if item.assignee and item.assignee != self.username and not self.operator:
             raise Forbidden(f"此事项已由 {item.assignee} 认领")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,13 +36,37 @@ def add_user(session: Session, username: str, password: str, roles: list[str], u
     return user
 
 
+DEMO_ROLE_NAMES = {"organization": "组织部干部监督科(演示)", "staffing": "编办监督检查科(演示)",
+                   "audit": "审计局经济责任审计科(演示)", "discipline": "纪委监委(演示)",
+                   "leading_office": "三责联审领导小组办公室(演示)", "supervisor": "三责联审领导小组(演示)",
+                   "designer": "流程设计员(演示)"}
+
+
 def create_demo_accounts(session: Session) -> list[str]:
-    """One account per role, named after the role, password `demo`; skips those that exist."""
+    """The demo accounts, password `demo`; skips those that exist.
+
+    One account per role, named after the role. The `unit` account is the clerk of one audited unit
+    (engine.demo.UNIT_ACCOUNT_UNIT) and sees that unit's work only; each other audited unit the demo
+    gives unit work gets a clerk of its own, scoped to it (unit_daiyao style names, engine.demo.demo_clerks).
+    Demo accounts share one password hash: they share the password, and hashing is slow.
+    """
+    from .demo import UNIT_ACCOUNT_UNIT, demo_clerks
+
+    accounts = [(role, [role], [UNIT_ACCOUNT_UNIT] if role == "unit" else None,
+                 f"{UNIT_ACCOUNT_UNIT}党政办(演示)" if role == "unit" else DEMO_ROLE_NAMES.get(role, f"{label}(演示)"))
+                for role, label in ROLES.items()]
+    accounts += [(username, ["unit"], [unit], display) for username, display, unit in demo_clerks()]
+    existing = set(session.scalars(select(User.username).where(User.username.in_([a[0] for a in accounts]))).all())
+    password_hash = None
     made = []
-    for role, label in ROLES.items():
-        if session.scalar(select(User).where(User.username == role)) is None:
-            add_user(session, role, DEMO_PASSWORD, [role], None, f"{label}(演示)", demo=True)
-            made.append(role)
+    for username, roles, units, display in accounts:
+        if username in existing:
+            continue
+        password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
+        session.add(User(username=username, display_name=display, roles=roles, units=units,
+                         password_hash=password_hash, is_demo=True))
+        made.append(username)
+    session.flush()
     return made
 
 
@@ -52,11 +77,16 @@ def actor_for(session: Session, username: str) -> Actor:
     return Actor.of(user)
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user if the password is right; an unknown name costs the same hash, so timing tells no names."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not check_password_hash(user.password_hash, password):
-        return None
-    return user
+    right = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    return user if user is not None and right else None
 
 
 def issue_token(session: Session, user: User, name: str) -> str:

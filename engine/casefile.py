@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,9 @@ from .projection import append_event
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_COMMENT_CHARS = 4000
+MAX_NAME_CHARS = 200
+# Characters Windows refuses in file names, and quotes that break a Content-Disposition header.
+_UNSAFE_NAME_CHARS = set('<>:"/\\|?*')
 # What clerks really file: notices and reports (PDF, Word), ledgers (Excel), scans and photos.
 ALLOWED_TYPES = {
     ".pdf": "application/pdf",
@@ -44,9 +48,21 @@ class Upload:
     content: bytes
 
 
+def clean_filename(filename: str) -> str:
+    """The name to store and send back: no folders, no control or format characters (CR/LF would break the
+    download's headers, U+202E would disguise the extension), none of <>:"/\\|?*, single spaces."""
+    name = unicodedata.normalize("NFC", filename.replace("\\", "/")).rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C" and c not in _UNSAFE_NAME_CHARS)
+    name = " ".join(name.split()).lstrip(".").rstrip(". ")
+    if len(name) > MAX_NAME_CHARS:
+        stem, ext = os.path.splitext(name)
+        name = stem[:MAX_NAME_CHARS - len(ext)] + ext
+    return name
+
+
 def check_upload(upload: Upload) -> tuple[str, str]:
     """(clean file name, content type) for an acceptable upload, else InvalidData naming the problem."""
-    name = os.path.basename(upload.filename.replace("\\", "/")).strip()[:200]
+    name = clean_filename(upload.filename)
     ext = os.path.splitext(name)[1].lower()
     if not name or ext not in ALLOWED_TYPES:
         raise InvalidData("不支持的附件类型", details={"file": [f"允许: {' '.join(sorted(ALLOWED_TYPES))}"]})

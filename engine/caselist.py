@@ -1,7 +1,7 @@
 """The case list and the small case lookups the case pages need: summary columns only, never workflow state.
 
-Every function takes a session; visibility follows `Actor.may_see_case` (oversight roles and the
-operator see every case, other users the cases of their units, a user without units limit all units).
+Every function takes a session; visibility follows `Actor.may_see_case` and `Actor.may_see_work`: everyone,
+supervisors included, sees the cases and work of their units (a user without a units limit: all units).
 """
 from __future__ import annotations
 
@@ -178,6 +178,15 @@ def attachment_case(session: Session, attachment_id: int, actor: Actor) -> Case:
     if case_id is None:
         raise NotFound(f"附件不存在: {attachment_id}")
     return seen_case(session, case_id, actor)
+
+
+def seen_work_item(session: Session, work_item_id: int, actor: Actor) -> WorkItem:
+    """The work item if `actor` may see it: NotFound for unknown ids, Forbidden otherwise."""
+    item = session.get(WorkItem, work_item_id)
+    if item is None:
+        raise NotFound(f"待办事项不存在: {work_item_id}")
+    actor.require_see_work(item)
+    return item
 
 
 def work_item_in_case(session: Session, work_item_id: int, case_id: int) -> bool:

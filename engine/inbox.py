@@ -84,12 +84,15 @@ class InboxPage:
 
 
 def _visible(actor: Actor) -> Any:
-    """Ready items this actor may see: in their roles and units, or assigned to them."""
+    """Ready items this actor may see: in their roles and units, or assigned to them; a supervisor's: every
+    role's, in their units (Actor.may_see_work)."""
+    units = None if actor.operator else actor.units
     if actor.oversees:
-        return WorkItem.status == "ready"
+        ready = WorkItem.status == "ready"
+        return ready if units is None else and_(ready, WorkItem.unit.in_(units or {""}))
     in_scope = WorkItem.role.in_(actor.roles or {""})
-    if actor.units is not None:
-        in_scope = and_(in_scope, WorkItem.unit.in_(actor.units or {""}))
+    if units is not None:
+        in_scope = and_(in_scope, WorkItem.unit.in_(units or {""}))
     return and_(WorkItem.status == "ready", or_(in_scope, WorkItem.assignee == actor.username))
 
 

@@ -128,6 +128,8 @@ class User(Base):
     units: Mapped[Optional[list[Any]]] = mapped_column(JSON)  # None = all units
     is_demo: Mapped[bool] = mapped_column(default=False)
     email: Mapped[Optional[str]] = mapped_column(String(200))
+    # Stored in each signed session at sign-in; bumping it (sign-out) ends every session signed before.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Attachment(Base):
@@ -170,14 +172,35 @@ class ApiToken(Base):
 
 
 class SignInAttempt(Base):
-    """Failed sign-ins, counted per user name and address to slow down password guessing."""
+    """A failed sign-in: counted per (name, address), per name, per address and per known device (web/auth.py)."""
 
     __tablename__ = "sign_in_attempt"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
-    __table_args__ = (Index("ix_sign_in_attempt_user_at", "username", "at"), Index("ix_sign_in_attempt_addr_at", "address", "at"))
+    device: Mapped[Optional[str]] = mapped_column(String(64))  # the known-device cookie it came with, if any
+    __table_args__ = (Index("ix_sign_in_attempt_user_at", "username", "at"), Index("ix_sign_in_attempt_addr_at", "address", "at"),
+                      Index("ix_sign_in_attempt_device_at", "device", "at"))
+
+
+class IdempotencyKey(Base):
+    """An `Idempotency-Key` of POST /api/v1/cases: the first request's body hash and, once done, its case.
+
+    The row is committed as `pending` before the case is started, so a second request with the same key
+    (a retry, or a race) finds it and never starts a second case.
+    """
+
+    __tablename__ = "idempotency_key"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))  # pending / done
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("case.id"))
+    created_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("username", "key", name="uq_idempotency_key_user_key"),
+                      Index("ix_idempotency_key_created", "created_at"))
 
 
 class Timer(Base):

@@ -89,7 +89,7 @@ def in_scope(actor: Actor, unit: str) -> bool:
 def require_in_scope(actor: Actor, unit: str) -> None:
     require_oversight(actor)
     if not in_scope(actor, unit):
-        raise Forbidden(f"用户 {actor.username} 无权督办单位 {unit} 的案件")
+        raise Forbidden("您无权督办此案件")
 
 
 def _case_scope(actor: Actor) -> ColumnElement[bool]:
@@ -611,6 +611,7 @@ class ListPage:
     per_page: int
     cases: list[CaseItem] = field(default_factory=list)
     items: list[WorkRow] = field(default_factory=list)
+    step_name: str | None = None  # kind=step: the step's name (titles are built from it, not parsed back)
 
     @property
     def pages(self) -> int:
@@ -720,7 +721,7 @@ def work_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, se
     if flt.kind == "step":
         step_name = items[0].step_name if items else next(
             (g.label for g in _catalogue_steps(session, flt.process) if g.key == flt.step), None)
-    return ListPage(flt, flt.title(settings, step_name), total, per_page, items=items)
+    return ListPage(flt, flt.title(settings, step_name), total, per_page, items=items, step_name=step_name)
 
 
 def _catalogue_steps(session: Session, process_key: str | None) -> list[Group]:

@@ -6,7 +6,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from engine.db import Database
 from engine.runtime import Engine
@@ -23,6 +24,27 @@ def _secret_key(instance: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+# Only this site's own files: no inline script or style, nothing from another host. bpmn-js draws with SVG
+# attributes and CSSOM (element.style), which style-src does not govern; its embedded icon font is a data: URI.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+HSTS = "max-age=31536000"
+MAX_ID = 2**31 - 1  # the database's integer ids
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: only ids the database can hold (1..2**31-1); anything else is a 404, not a 500."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False) -> None:  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_ID)):  # int() refuses 4,300+ digits with a ValueError
+            raise ValidationError()
+        return super().to_python(value)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -45,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in config.items() if k.isupper()})
 
+    app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
     engine = Engine(Database(app.config["DATABASE_URL"]))
     app.extensions["duban"] = engine
 
@@ -65,6 +88,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if response.mimetype in ("text/html", "application/json"):
+            response.headers["Cache-Control"] = "no-store"  # case data must not stay on a shared office PC
+        if request.is_secure or app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     return app

@@ -16,8 +16,10 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import MethodNotAllowed
 
+from engine import idempotency
 from engine.access import Actor
 from engine.casefile import MAX_COMMENT_CHARS, add_comment, case_file
+from engine.caselist import seen_work_item
 from engine.errors import Conflict, DubanError, Forbidden, InvalidData, NotFound
 from engine.inbox import SORTS, TABS, InboxQuery, inbox
 from engine.models import Case, WorkItem
@@ -37,6 +39,7 @@ MAX_DB_INT = 2**31 - 1    # ids and versions beyond this cannot exist
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DIGITS = re.compile(r"^\d{1,9}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as the IETF draft's examples
 BODY = "(请求体)"
 
 
@@ -127,7 +130,7 @@ def _json_body(fields: dict[str, str], required: tuple[str, ...]) -> dict[str, A
             errors[key] = ["不允许的字段"]
     for key in required:
         if key not in payload:
-            errors[key] = ["必填项 (required)"]
+            errors[key] = ["必填项"]
     for key, kind in fields.items():
         if key not in payload or key in errors:
             continue
@@ -232,7 +235,9 @@ def list_tasks():
 def get_task(item_id: int):
     if not 1 <= item_id <= MAX_DB_INT:
         raise NotFound(f"待办事项不存在: {item_id}")
-    item = engine().work_item(item_id, current_actor())  # 404, or 403 without the step's role and unit
+    with engine().db.reading() as session:
+        seen_work_item(session, item_id, current_actor())  # 404, or 403 outside the actor's roles and units
+    item = engine().work_item(item_id, current_actor())
     view = {key: item[key] for key in _ITEM_KEYS}
     due_at = _parse_iso(item["due_at"])
     case = item["case"]
@@ -261,12 +266,11 @@ def release_task(item_id: int):
     actor = current_actor()
     with engine().db.reading() as session:
         item = _item(session, item_id)
-        if not actor.oversees:
-            _require_role_and_unit(actor, item)
+        actor.require_see_work(item)  # supervisors too: only the work of their units
         _require_ready(item)
         if item.assignee is None:
             return "", 204  # nobody holds it: already released
-        if item.assignee != actor.username and not actor.oversees:
+        if not actor.may_release(item):
             raise Conflict(f"此事项已由 {item.assignee} 认领, 只有认领人或督办人员可以退回")
     engine().release(item_id, actor)
     return "", 204
@@ -307,8 +311,35 @@ def get_case(case_id: int):
 
 @bp.post("/cases")
 def start_case():
+    """Start a case; with an `Idempotency-Key` header a retry of the same request answers with the same case."""
     body = _json_body({"process_key": "key", "data": "object"}, required=("process_key", "data"))
-    case_id = engine().start_case(body["process_key"], body["data"], current_actor())
+    key, actor, eng = _idempotency_key(), current_actor(), engine()
+    if key is None:
+        return _created(eng.start_case(body["process_key"], body["data"], actor))
+    earlier = idempotency.reserve(eng.db, actor.username, key, body["process_key"], body["data"], eng.clock())
+    if earlier is not None:
+        response = _created(earlier)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        case_id = eng.start_case(body["process_key"], body["data"], actor)
+    except Exception:
+        idempotency.abandon(eng.db, actor.username, key)  # nothing was started: the key may be used again
+        raise
+    idempotency.finish(eng.db, actor.username, key, case_id)
+    return _created(case_id)
+
+
+def _idempotency_key() -> str | None:
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(raw):
+        raise _bad("Idempotency-Key 请求头无效", {"Idempotency-Key": ["应为 1 到 200 个可见 ASCII 字符"]})
+    return raw
+
+
+def _created(case_id: int):
     response = jsonify({"id": case_id})
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_case", case_id=case_id)
@@ -350,10 +381,10 @@ def _require_role_and_unit(actor: Actor, item: WorkItem) -> None:
     """Actor.require_work without the claim check: someone else's claim is a conflict, not a refusal."""
     if actor.operator:
         return
-    if item.role not in actor.roles:
-        raise Forbidden(f"用户 {actor.username} 没有办理此步骤所需的角色: {item.role}")
     if not actor.in_scope(item.unit):
-        raise Forbidden(f"用户 {actor.username} 无权办理单位 {item.unit} 的事项")
+        raise Forbidden("您无权办理此事项")
+    if item.role not in actor.roles:
+        raise Forbidden("您没有办理此步骤所需的角色")
 
 
 def _require_ready(item: WorkItem) -> None:

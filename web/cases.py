@@ -9,7 +9,6 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, send_from_directory, url_for
 from flask_babel import gettext as _
@@ -21,7 +20,7 @@ from engine.roles import ROLES
 from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
 from handlers import ledger
 
-from .auth import current_actor, engine
+from .auth import current_actor, engine, safe_next
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -122,8 +121,11 @@ def download(attachment_id: int):
     with engine().db.reading() as session:
         caselist.attachment_case(session, attachment_id, current_actor())  # access before the file is touched
         row, path = casefile.attachment_file(session, attachment_id)
-    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
-                     max_age=0, conditional=True, etag=row.sha256)
+    # Names stored before uploads were cleaned may hold CR/LF, which no header may carry.
+    response = send_file(path, mimetype=row.content_type, as_attachment=True, conditional=True, etag=row.sha256,
+                         download_name=casefile.clean_filename(row.filename) or f"attachment-{row.id}")
+    response.headers["Cache-Control"] = "private, no-store"  # case files on shared office PCs
+    return response
 
 
 @bp.route("/<int:case_id>/comments", methods=["POST"])
@@ -172,18 +174,8 @@ def _filesize(size: int | None) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site (not //host, not a scheme, no backslashes), else None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    if any(ord(c) < 32 for c in target):
-        return None
-    parsed = urlparse(target)
-    return target if not parsed.scheme and not parsed.netloc else None
-
-
 def _back(case_id: int, anchor: str) -> str:
-    return _safe_next(request.form.get("next")) or url_for("cases.view", case_id=case_id, _anchor=anchor)
+    return safe_next(request.form.get("next")) or url_for("cases.view", case_id=case_id, _anchor=anchor)
 
 
 def _work_item_id(session, case_id: int) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, request
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_datetime, get_locale, gettext
 
 LANGUAGE_COOKIE = "duban_lang"
 
@@ -39,20 +39,36 @@ def init_app(app: Flask) -> None:
     def _localdate(value: datetime | None) -> str:
         return format_datetime(value, "yyyy-MM-dd") if value else ""
 
+    app.add_template_filter(label, "label")
+
+
+def label(text: str | None) -> str:
+    """The label of a coded value (a role, a status, a light), translated when it is one of RUNTIME_LABELS.
+
+    Anything else comes back unchanged as plain text, which the template escapes: a unit or title typed by a
+    user is never looked up as a msgid (Jinja's `_()` would mark it safe and %-format it).
+    """
+    if text is None:
+        return ""
+    return gettext(text) if text in KNOWN_LABELS else str(text)
+
 
 def N_(text: str) -> str:
     """Marks a msgid for extraction where the text is looked up at run time (labels of coded values)."""
     return text
 
 
-# Labels that reach templates as data (`_(label)`): listed here so `make translations` keeps them.
+# Labels that reach templates as data (`|label`): listed here so `make translations` keeps them, and so
+# `label` knows which texts are ours to translate.
 RUNTIME_LABELS = [
-    N_("可办理"), N_("我认领的"), N_("用户名或密码错误"), N_("登录失败次数过多, 请 15 分钟后再试"), N_("请先登录"),
+    N_("可办理"), N_("我认领的"), N_("用户名或密码错误"), N_("请先登录"),
     N_("请求无效"), N_("无权访问"), N_("页面不存在"), N_("不支持的请求方法"), N_("数据已被他人更新"),
     N_("上传的文件过大"), N_("请求过于频繁"), N_("服务器内部错误"), N_("页面已过期或缺少安全令牌, 请刷新后重试"),
     N_("组织部"), N_("编办"), N_("审计局"), N_("纪委"), N_("领导小组办公室"), N_("被审单位"), N_("领导小组"),
     N_("流程设计员"), N_("办理中"), N_("已办结"), N_("出错"), N_("已挂起"), N_("已终止"), N_("届中(任中)"), N_("届中"),
     N_("离任"), N_("乡镇(街道)"), N_("县级市(区)"), N_("市级机关部门"), N_("重大"), N_("一般"), N_("整改中"),
     N_("已销号"), N_("未整改到位"), N_("主要负责人"), N_("分管负责人"), N_("用人"), N_("用编"), N_("用财"),
-    N_("挂起案件"), N_("恢复案件"), N_("终止案件"), N_("重试故障步骤"),
+    N_("挂起案件"), N_("恢复案件"), N_("终止案件"), N_("重试故障步骤"), N_("红灯"), N_("黄灯"), N_("绿灯"),
+    N_("0–7 天"), N_("8–30 天"), N_("31–90 天"), N_("90 天以上"),
 ]
+KNOWN_LABELS = frozenset(RUNTIME_LABELS)

@@ -377,16 +377,29 @@ _PATHS: dict[str, Any] = {
     "/api/v1/cases": {
         "post": {
             "operationId": "start_case", "summary": "立案 (按流程的最新版本)", "tags": ["cases"],
+            "description": "带 `Idempotency-Key` 请求头时, 同一用户以同一键和相同请求体重试 (例如响应丢失后) "
+                           "得到第一次的 201 响应和同一案件, 不会重复立案; 键保留 24 小时。",
             "security": [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}],
+            "parameters": [{
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "description": "客户端生成的唯一键 (如 UUID), 1 到 200 个可见 ASCII 字符",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+            }],
             "requestBody": {**_body("StartCaseRequest", "流程标识和立案数据"),
                             "content": {"application/json": {
                                 "schema": {"$ref": "#/components/schemas/StartCaseRequest"},
                                 "example": _START_EXAMPLE}}},
-            "responses": _responses({"201": {
-                **_json("已立案", "Created"),
+            "responses": {**_responses({"201": {
+                **_json("已立案 (或: 同一 Idempotency-Key 的重试, 返回第一次立的案件)", "Created"),
                 "headers": {"Location": {"description": "新案件的地址 /api/v1/cases/{id}", "required": True,
-                                         "schema": {"type": "string"}}},
-            }}, 400, 403, 404, 413, 422),
+                                         "schema": {"type": "string"}},
+                            "Idempotent-Replayed": {"description": "true: 这是同一 Idempotency-Key 的重试",
+                                                    "schema": {"type": "string", "enum": ["true"]}}},
+            }}, 400, 403, 404, 409, 413, 422),
+                "409": {**_error(409), "description": "相同 Idempotency-Key 的请求仍在处理, 请稍后重试 "
+                                                      "(code=idempotency_in_progress)"},
+                "422": {**_error(422), "description": "引擎执行步骤失败, 未做任何更改 (code=step_failed); 或 "
+                                                      "Idempotency-Key 已用于内容不同的请求 (code=idempotency_key_reused)"}},
         },
     },
     "/api/v1/cases/{case_id}": {

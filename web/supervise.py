@@ -17,10 +17,12 @@ from flask_login import current_user, login_required
 
 from engine import incidents, supervision
 from engine.errors import Forbidden, NotFound, StepFailed
+from engine.roles import ROLES
 from engine.timers import OFFICE_TZ
 
 from .auth import current_actor, engine
 from .cases import BPMN_DIST, DIAGRAM_CSS, VIEWER_JS
+from .i18n import label
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 
@@ -82,7 +84,31 @@ def _page(per_page: int | None = None) -> supervision.ListPage:
 def list_view():
     page = _page()
     return render_template("supervise/list.html", page=page, flt=page.filter, settings=settings(),
-                           now=engine().clock())
+                           title=list_title(page, settings()), now=engine().clock())
+
+
+def list_title(page: supervision.ListPage, conf: supervision.Settings) -> str:
+    """The list's title, translated here from its parts: the units and step names in it stay data."""
+    flt = page.filter
+    if flt.kind == "light":
+        return _("%(light)s案件", light=label(supervision.LIGHT_NAMES[flt.light or "red"]))
+    if flt.kind == "stalled":
+        return _("停滞案件（超过 %(days)s 天无办理）", days=conf.stalled_days)
+    if flt.kind == "step_stalled":
+        return _("环节滞留待办（超过 %(days)s 天）", days=conf.step_days)
+    if flt.kind == "error":
+        return _("出错案件")
+    if flt.kind == "suspended":
+        return _("已挂起案件")
+    if flt.kind == "listed":
+        return _("挂牌督办案件")
+    if flt.kind == "overdue":
+        parts = [p for p in (label(ROLES.get(flt.role, flt.role)) if flt.role else None, flt.unit) if p]
+        return _("超期待办（%(scope)s）", scope=" · ".join(parts)) if parts else _("超期待办")
+    if flt.kind == "age":
+        bucket = next(b[1] for b in supervision.AGE_BUCKETS if b[0] == flt.bucket)
+        return _("待办账龄 %(bucket)s", bucket=label(bucket))
+    return _("%(step)s 待办", step=page.step_name or flt.step or "")
 
 
 @bp.route("/list.xlsx")
@@ -148,17 +174,20 @@ def _workbook(page: supervision.ListPage) -> bytes:
     date_columns: set[int] = set()
     if page.filter.of_cases:
         for row in page.cases:
-            sheet.append([_(row.light_name), why(row), row.id, row.title, row.unit, row.process_name, _(row.status_name),
+            sheet.append([label(row.light_name), why(row), row.id, row.title, row.unit, row.process_name, label(row.status_name),
                           "、".join(row.current_steps), _beijing(row.last_activity_at), _beijing(row.next_due_at),
                           _("是") if row.listed else ""])
         date_columns = {9, 10}
     else:
         for item in page.items:
-            sheet.append([item.id, item.case_id, item.case_title, item.step_name, _(item.role_name), item.unit,
+            sheet.append([item.id, item.case_id, item.case_title, item.step_name, label(item.role_name), item.unit,
                           item.assignee or "", _beijing(item.created_at), _beijing(item.due_at), item.age_days,
                           item.overdue_days if item.overdue_days is not None else "",
                           _beijing(item.reminded_at), _beijing(item.escalated_at)])
         date_columns = {8, 9, 12, 13}
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            _as_text_if_formula_like(cell)
     for column in date_columns:
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
             cell.number_format = "yyyy-mm-dd hh:mm"
@@ -166,6 +195,17 @@ def _workbook(page: supervision.ListPage) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# Excel (and LibreOffice, and CSV importers) run a cell typed as =… as a formula, and +… -… @… once edited:
+# a case title like =HYPERLINK(…) would run on the supervisor's PC. Such text is stored as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text_if_formula_like(cell) -> None:
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"  # openpyxl made it a formula ('f') when the value began with =
+        cell.quotePrefix = True  # Excel shows the text as typed and keeps it text when the cell is edited
 
 
 # --- case actions ------------------------------------------------------------------------------

@@ -120,3 +120,74 @@ def test_unauthenticated_requests_are_sent_to_sign_in(world):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert client.get("/api/v1/tasks").status_code == 401
+
+
+# --- a supervisor limited to one unit ------------------------------------------------------------------
+SCOPED_SUPERVISOR = "sup_shagou"
+
+
+@pytest.fixture(scope="module")
+def two_units(tmp_path_factory):
+    """A case of 沙沟镇 (the supervisor's unit) and one of 戴窑镇 (not), each with a claimed item and a file."""
+    tmp = tmp_path_factory.mktemp("scope")
+    url = f"sqlite:///{tmp / 's.db'}"
+    engine = make_engine(url)
+    with engine.db.transaction() as s:
+        add_user(s, SCOPED_SUPERVISOR, "correct horse battery", ["supervisor"], ["沙沟镇"])
+    organization = as_user(engine, "organization")
+    world = {}
+    for name, unit, cadre in (("own", "沙沟镇", "沈一"), ("other", "戴窑镇", "戴二")):
+        case_id = engine.start_case("joint_audit_xinghua", dict(CASE_FACTS, unit=unit, cadre_name=cadre), organization)
+        (item,) = engine.tasks(case_id=case_id)
+        engine.claim(item["id"], organization)
+        with engine.db.transaction() as s:
+            attachment = add_attachment(s, case_id, Upload("通知.pdf", b"%PDF-1.4 test"), "organization",
+                                        engine.clock(), root=tmp / "files").id
+        world[name] = {"case": case_id, "item": item["id"], "attachment": attachment}
+    import os
+
+    os.environ["DUBAN_ATTACHMENTS"] = str(tmp / "files")
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "scope", "TESTING": True, "WTF_CSRF_ENABLED": False})
+    return {"app": app, "engine": engine, **world}
+
+
+SCOPED_ROUTES = [
+    ("GET", "/cases/{case}", None),
+    ("GET", "/cases/{case}/diagram.bpmn", None),
+    ("GET", "/cases/attachments/{attachment}", None),
+    ("GET", "/tasks/{item}", None),
+    ("GET", "/api/v1/cases/{case}", None),
+    ("GET", "/api/v1/tasks/{item}", None),
+    ("POST", "/api/v1/cases/{case}/comments", {"body": "请按期整改"}),
+    ("POST", "/work-items/{item}/reassign", {"username": "organization"}),
+    ("POST", "/work-items/{item}/release", None),
+    ("POST", "/api/v1/tasks/{item}/release", {}),
+]
+
+
+def test_a_supervisor_limited_to_a_unit_sees_and_moves_only_that_units_work(two_units):
+    client = two_units["app"].test_client()
+    assert client.post("/login", data={"username": SCOPED_SUPERVISOR, "password": "correct horse battery"}
+                       ).status_code == 302
+    for method, template, body in SCOPED_ROUTES:
+        other = template.format(**two_units["other"])
+        kwargs = {"json": body} if other.startswith("/api/") else {"data": body or {}}
+        response = client.open(other, method=method, **kwargs)
+        assert response.status_code == 403, (method, other, response.status_code)
+        # The refusal names neither the other unit nor its case (a clerk must not map ids to units).
+        page = str(response.get_json()) if response.is_json else response.get_data(as_text=True)
+        assert "戴窑镇" not in page and "戴二" not in page, (other, page[:300])
+        own = template.format(**two_units["own"])
+        response = client.open(own, method=method, **kwargs)
+        assert response.status_code < 400, (method, own, response.status_code)
+    with two_units["engine"].db.reading() as s:
+        from engine.models import WorkItem
+
+        assert s.get(WorkItem, two_units["other"]["item"]).assignee == "organization"  # not released
+    inbox = client.get("/?tab=all").get_data(as_text=True)
+    assert "沈一" in inbox and "戴二" not in inbox
+    listed = client.get("/api/v1/tasks?tab=all").get_json()["items"]
+    assert {i["case_id"] for i in listed} == {two_units["own"]["case"]}
+    assert "戴二" not in client.get("/cases/").get_data(as_text=True)

@@ -361,6 +361,10 @@ def test_session_cookie_writes_need_the_csrf_header(world):
     assert response.status_code == 400 and response.get_json()["code"] == "csrf"
     response = client.post("/api/v1/cases", json=body, headers={"X-CSRFToken": "forged"})
     assert response.status_code == 400 and response.get_json()["code"] == "csrf"
+    # Signing in started a new session with a new CSRF token: the one from before is refused.
+    response = client.post("/api/v1/cases", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 400 and response.get_json()["code"] == "csrf"
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
     response = client.post("/api/v1/cases", json=body, headers={"X-CSRFToken": token})
     assert response.status_code == 201, response.get_json()
     # A bearer token needs no CSRF token (it is not sent by browsers on their own).

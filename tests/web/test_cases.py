@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from sqlalchemy import func, select
@@ -250,6 +250,50 @@ def test_upload_and_download_round_trip(world):
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and "审计通知.pdf" in unquote(disposition)
     assert not list(world["files"].glob("**/*.tmp"))
+
+
+def test_a_file_name_with_line_breaks_is_cleaned_and_downloads(world):
+    """CR/LF in a name once made every download of the file a 500 (no header may carry them)."""
+    case_id = world["case"]
+    client = login(world)
+    # RFC 5987 `filename*` carries any character, CR/LF included (a plain filename="…" cannot).
+    name = quote("整改\r\n报告\u202e\x00\"说明\".pdf")
+    body = (f"--B\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''{name}\r\n"
+            "Content-Type: application/pdf\r\n\r\n").encode() + PDF + b"\r\n--B--\r\n"
+    response = client.post(f"/cases/{case_id}/attachments", data=body, content_type="multipart/form-data; boundary=B")
+    assert response.status_code == 302
+    with world["engine"].db.reading() as s:
+        stored = s.scalars(select(Attachment.filename).where(Attachment.case_id == case_id)).all()
+    assert stored == ["整改报告说明.pdf"]
+    (attachment_id,) = re.findall(r'href="/cases/attachments/(\d+)"', text(client.get(f"/cases/{case_id}")))
+    download = client.get(f"/cases/attachments/{attachment_id}")
+    disposition = download.headers["Content-Disposition"]
+    assert download.status_code == 200 and download.data == PDF
+    assert "\r" not in disposition and "\n" not in disposition and "整改报告说明.pdf" in unquote(disposition)
+    assert download.headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_name_stored_before_cleaning_still_downloads(world):
+    case_id = world["case"]
+    client = login(world)
+    upload(client, case_id, "旧.pdf", PDF)
+    with world["engine"].db.transaction() as s:
+        row = s.scalar(select(Attachment).where(Attachment.case_id == case_id))
+        row.filename = "旧\r\nSet-Cookie: x=1.pdf"
+        attachment_id = row.id
+    download = client.get(f"/cases/attachments/{attachment_id}")
+    assert download.status_code == 200 and "Set-Cookie" not in download.headers
+    assert "\n" not in download.headers["Content-Disposition"]
+
+
+def test_ids_beyond_the_database_are_404_not_500(world):
+    client = login(world)
+    for huge in ("2147483648", "9223372036854775808", "9" * 5000, "0"):
+        for path in (f"/cases/{huge}", f"/cases/{huge}/diagram.bpmn", f"/cases/attachments/{huge}",
+                     f"/tasks/{huge}", f"/api/v1/cases/{huge}", f"/api/v1/tasks/{huge}"):
+            assert client.get(path).status_code == 404, path
+        for path in (f"/work-items/{huge}/claim", f"/cases/{huge}/comments", f"/supervise/cases/{huge}/suspend"):
+            assert client.post(path, data={"body": "x"}).status_code == 404, path
 
 
 def test_upload_honours_only_same_site_next(world):

