@@ -163,3 +163,41 @@ def test_next_never_leaves_the_site(app, target):
     response = fresh.post(f"/login?next={quote(target, safe='')}", data={"username": "audit", "password": "demo",
                                                                           "csrf_token": _csrf(fresh)})
     assert response.headers["Location"] == "/"
+
+
+def _parallel_guesses(app, n=12):
+    import threading
+
+    barrier, answers = threading.Barrier(n), []
+
+    def guess(k):
+        client = _from(app.test_client(), "10.0.0.66")
+        token = _csrf(client)
+        barrier.wait()
+        answers.append(client.post("/login", data={"username": "organization", "password": f"guess{k}",
+                                                   "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=guess, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+def test_parallel_guesses_are_all_counted(app):
+    """A failure is counted before the password is hashed: firing guesses at once gives no extra tries."""
+    from engine.signin import PER_PAIR
+
+    answers = _parallel_guesses(app)
+    assert answers.count(401) == PER_PAIR and answers.count(429) == len(answers) - PER_PAIR, answers
+
+
+def test_parallel_guesses_are_all_counted_on_postgres(pg_url):
+    make_engine(pg_url)
+    from engine.signin import PER_PAIR
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": pg_url, "SECRET_KEY": "auth-tests", "TESTING": True})
+    answers = _parallel_guesses(app)
+    assert answers.count(401) == PER_PAIR and answers.count(429) == len(answers) - PER_PAIR, answers
