@@ -344,7 +344,7 @@ _PATHS: dict[str, Any] = {
     "/api/v1/tasks/{item_id}": {
         "parameters": [_TASK_ID],
         "get": {
-            "operationId": "get_task", "summary": "一个待办事项 (含表单和办理说明; 督办人员可查看全部)", "tags": ["tasks"],
+            "operationId": "get_task", "summary": "一个待办事项 (含表单和办理说明; 督办人员可查看其单位范围内的全部事项)", "tags": ["tasks"],
             "responses": _responses({"200": _json("待办事项", "Task")}, 403, 404),
         },
     },
@@ -359,7 +359,7 @@ _PATHS: dict[str, Any] = {
     "/api/v1/tasks/{item_id}/release": {
         "parameters": [_TASK_ID],
         "post": {
-            "operationId": "release_task", "summary": "退回已认领的事项 (认领人或督办人员; 未被认领时无操作)",
+            "operationId": "release_task", "summary": "退回已认领的事项 (认领人或其单位范围内的督办人员; 未被认领时无操作)",
             "tags": ["tasks"],
             "security": [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}],
             "responses": _responses({"204": {"description": "已退回"}}, 400, 403, 404, 409),
