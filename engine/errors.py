@@ -35,10 +35,20 @@ class Conflict(DubanError):
 
 
 class InvalidData(DubanError):
-    """Form or start data that does not satisfy its JSON Schema; details maps field -> messages."""
+    """Form or start data that does not satisfy its JSON Schema; details maps field -> Chinese messages,
+    `translations` maps a locale ("en") to the same fields' messages in that language."""
 
     code = "invalid_data"
     http_status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None,
+                 translations: dict[str, dict[str, list[str]]] | None = None) -> None:
+        super().__init__(message, code=code, details=details)
+        self.translations = translations or {}
+
+    def details_in(self, locale: str) -> dict[str, list[str]]:
+        """The field messages in `locale` where known, else the Chinese ones."""
+        return self.translations.get(locale) or self.details or {}
 
     def one_line(self) -> str:
         fields = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in (self.details or {}).items())

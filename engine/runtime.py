@@ -25,7 +25,7 @@ from . import expressions
 from .access import OPERATOR, Actor
 from .db import Database
 from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
-from .forms import check_form
+from .forms import check_form, with_options
 from .models import Case, Event, Incident, ProcessVersion, WorkItem
 from .projection import (CASE_STATE_JSON, CASES, LOCK_CASE_OF_ITEM, SAVE_CASE, STEP_ROWS, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
                          sync_work_items)
@@ -175,12 +175,13 @@ class Engine:
             if expected_version is not None and expected_version != case.lock_version:
                 raise Conflict(f"案件 {case.id} 已被他人更新 (版本 {case.lock_version}, 您看到的是 {expected_version})")
             version = self.versions.get(session, case.process_version_id)
-            check_form(version.catalogue["steps"].get(item.step_id, {}).get("form"), data, item.step_name)
             workflow = self._workflow(session, case, version)
             workflow.script_engine = self._script_engine(session, case, actor, now)
             task = workflow.tasks.get(UUID(item.task_id))
             if task is None or not task.has_state(TaskState.READY):
                 raise Conflict(f"步骤 {item.step_name} 已不在待办状态")
+            form = step_form(session, case.id, version.catalogue["steps"].get(item.step_id, {}).get("form"), task.data)
+            check_form(form, data, item.step_name, context=task.data)
             log = EventLog(case, actor.username, now)
             log.add("task_completed", step_id=item.step_id, step_name=item.step_name, work_item_id=item.id,
                     before={k: task.data.get(k) for k in data}, after=data)
@@ -295,11 +296,14 @@ class Engine:
             if not (actor.may_work(item) or actor.oversees):
                 raise Forbidden(f"用户 {actor.username} 无权查看此事项 (需要角色 {item.role}、单位 {item.unit})")
             view = _item_view(item, case, self.versions.get(session, case.process_version_id))
+            data = json.loads(case.data_json or "{}")
+            if item.status == "ready":
+                view["form"] = step_form(session, case.id, view["form"], data)
             view.update(status=item.status, completed_by=item.completed_by, completed_at=_iso(item.completed_at),
                         may_work=item.status == "ready" and actor.may_work(item)
                         and item.assignee in (None, actor.username),
                         case={"id": case.id, "title": case.title, "status": case.status, "unit": case.unit,
-                              "lock_version": case.lock_version, "data": json.loads(case.data_json or "{}")})
+                              "lock_version": case.lock_version, "data": data})
             return view
 
     def case(self, case_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
@@ -485,6 +489,19 @@ def _reason(err: BaseException) -> str:
             break
         err = inner
     return f"{type(err).__name__}: {err}"
+
+
+def step_form(session: Session, case_id: int, form: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any] | None:
+    """A step's form with the choices its `x-options` fields take from the case's records."""
+    from handlers import registered_options
+
+    def choices(name: str) -> list[dict[str, Any]]:
+        source = registered_options().get(name)
+        if source is None:
+            raise StepFailed(f"表单选项来源未注册: {name}")
+        return source(session, case_id, data)
+
+    return with_options(form, choices)
 
 
 def _title(data: dict[str, Any], default: str) -> str:

@@ -37,6 +37,30 @@ def handler(name: str) -> Callable[[Handler], Handler]:
 
 def registered() -> dict[str, Handler]:
     """All handlers, importing the modules that define them."""
-    from . import findings, integrity_file, rectification, supervision  # noqa: F401
-
+    _load()
     return REGISTRY
+
+
+# Choices a form takes from the case's records rather than from its file: a field with
+# "x-options": NAME gets its options from the function registered under NAME.
+Options = Callable[[Session, int, dict[str, Any]], list[dict[str, Any]]]
+OPTIONS: dict[str, Options] = {}
+
+
+def form_options(name: str) -> Callable[[Options], Options]:
+    """Register a function (session, case id, case data) -> [{"const": value, "title": label}, ...]."""
+
+    def register(fn: Options) -> Options:
+        OPTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def registered_options() -> dict[str, Options]:
+    _load()
+    return OPTIONS
+
+
+def _load() -> None:
+    from . import findings, integrity_file, rectification, supervision  # noqa: F401

@@ -47,8 +47,9 @@ def parse_submission(schema: Mapping[str, Any], form: FormData | Mapping[str, An
     return data
 
 
-def errors_for(errors: Mapping[str, list[str]] | None, path: str, items: bool = False) -> list[str]:
-    """Messages for field `path`; with items=True also those of its elements (`path[2]` -> "第 3 项: ...")."""
+def errors_for(errors: Mapping[str, list[str]] | None, path: str, items: bool = False,
+               row_label: str = "第 {n} 项：{message}") -> list[str]:
+    """Messages for field `path`; with items=True also those of its elements (`path[2]` -> "第 3 项：...")."""
     if not errors:
         return []
     found = list(errors.get(path) or [])
@@ -57,7 +58,7 @@ def errors_for(errors: Mapping[str, list[str]] | None, path: str, items: bool = 
         for key, messages in errors.items():
             hit = element.match(key) if isinstance(key, str) else None
             if hit:
-                found += [f"第 {int(hit.group(1)) + 1} 项: {msg}" for msg in messages or []]
+                found += [row_label.format(n=int(hit.group(1)) + 1, message=msg) for msg in messages or []]
     return found
 
 
@@ -104,6 +105,9 @@ def _convert(schema: Mapping[str, Any], key: str, form: Any, keys: list[str]) ->
         items = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
         if items.get("type") == "object":
             return _rows(schema, items, key, form, keys)
+        if items.get("type") in ("integer", "number") and isinstance(items.get("oneOf"), list):
+            # checkboxes (choices from the case's records): one posted value per ticked box
+            return [_number(items, v) for v in _values(form, key) if v.strip()][: _cap(schema)]
         if items.get("type") in ("integer", "number"):
             text = unicodedata.normalize("NFKC", _first(form, key))
             tokens = [t for t in _SEPARATORS.split(text) if t][: _cap(schema)]

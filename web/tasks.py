@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import login_required
 
 from engine.casefile import case_file
@@ -43,7 +43,7 @@ def complete(item_id: int):
         case = engine().complete(item_id, data, actor)
     except InvalidData as err:
         flash(_("表单有误，请按提示修改后再提交。"), "error")
-        return _page(item, data, err.details or {}, 400)
+        return _page(item, data, err.details_in(str(get_locale())), 400)
     except DubanError as err:  # done or cancelled meanwhile, claimed by another, the case paused or failing
         flash(_("未能办理：%(reason)s。您填写的内容保留在下方。", reason=err.message.rstrip("。")), "error")
         return _page(_fresh(item, actor), data, {}, err.http_status, kept=True)

@@ -21,8 +21,8 @@ def test_one_thousand_rectification_rounds_then_the_report(engine):
     complete_step(engine, case_id, "consolidate")
     sizes = []
     for round_no in range(1, ROUNDS + 1):
-        complete_step(engine, case_id, "report_rectification")
         closed = [1] if round_no == ROUNDS else []
+        complete_step(engine, case_id, "report_rectification", reported_item_nos=closed)
         complete_step(engine, case_id, "follow_up_visit", closed_item_nos=closed)
         if round_no in (1, ROUNDS - 1):
             with engine.db.reading() as s:

@@ -29,7 +29,7 @@ def test_joint_audit_runs_to_completion_on_postgres(pg_url):
     complete_step(engine, case_id, "consolidate")
     complete_step(engine, case_id, "feedback")
     for closed in ([], [1]):
-        complete_step(engine, case_id, "rectify")
+        complete_step(engine, case_id, "rectify", reported_item_nos=closed)
         complete_step(engine, case_id, "follow_up", closed_item_nos=closed)
     complete_step(engine, case_id, "acceptance")
     assert engine.case(case_id)["status"] == "completed"

@@ -127,10 +127,10 @@ def test_invalid_form_data_names_the_field_and_changes_nothing(engine, tmp_path)
     (item,) = engine.tasks(case_id=case_id)
     with pytest.raises(InvalidData) as err:
         engine.complete(item["id"], {"amount": -1, "extra": 1}, as_user(engine, "organization"))
-    assert err.value.details == {"amount": ["不能小于 0"], "(表单)": ["不允许的字段: extra"]}
+    assert err.value.details == {"amount": ["不能小于 0"], "(表单)": ["不允许的字段：extra"]}
     with pytest.raises(InvalidData) as err:
         engine.complete(item["id"], {}, as_user(engine, "organization"))
-    assert err.value.details == {"amount": ["必填项 (required)"]}
+    assert err.value.details == {"amount": ["必填项"]}
     assert _snapshot(engine, case_id) == before
 
 

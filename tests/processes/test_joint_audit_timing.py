@@ -67,7 +67,7 @@ def _to_report(engine, clock, key: str, serious: bool = False, deadline: str = D
 def _finish(engine, clock, key: str, case_id: int) -> dict:
     """Report, close every item at the visit, issue the final report: the case completes."""
     v = VARIANTS[key]
-    _step(engine, clock, case_id, v["report"])
+    _step(engine, clock, case_id, v["report"], reported_item_nos=[1])
     _step(engine, clock, case_id, v["visit"], closed_item_nos=[1])
     assert ready_steps(engine, case_id) == [v["final"]]
     _step(engine, clock, case_id, v["final"])
@@ -101,7 +101,7 @@ def test_the_report_is_due_at_the_end_of_the_deadline_day_in_beijing(world, key)
     assert sorted(rows) == sorted([("reminder", DUE - timedelta(days=2)), ("escalation", DUE), ("bpmn", DUE)])
     # the follow-up visit and the final report keep their own time limits (P15D)
     v = VARIANTS[key]
-    _step(engine, clock, case_id, v["report"])
+    _step(engine, clock, case_id, v["report"], reported_item_nos=[1])
     (visit,) = engine.tasks(case_id=case_id)
     assert visit["step_id"] == v["visit"] and visit["due_at"] == (clock.now + timedelta(days=15)).isoformat() + "Z"
 
@@ -144,7 +144,7 @@ def test_a_missed_deadline_fires_once_is_recorded_and_the_case_still_completes(w
     assert engine.case(case_id)["status"] == "running"
 
     # the late report comes in: the main path records it, once, for accountability
-    _step(engine, clock, case_id, report)
+    _step(engine, clock, case_id, report, reported_item_nos=[1])
     data = engine.case(case_id)["data"]
     assert data["overdue_reported"] is True and data["accountability_flag"] is True
     assert data["report_in_time"] is False
@@ -170,7 +170,7 @@ def test_a_report_in_time_records_no_late_report(world, key):
     case_id = _to_report(engine, clock, key)
     clock.now = DUE - timedelta(days=1)  # 2027-03-31 00:00 in Beijing: the last day
     assert runner.run_due() == 1  # the reminder
-    _step(engine, clock, case_id, v["report"])
+    _step(engine, clock, case_id, v["report"], reported_item_nos=[1])
     data = engine.case(case_id)["data"]
     assert data["report_in_time"] is True
     assert "late_reports" not in data and "overdue_reported" not in data and "accountability_flag" not in data
@@ -205,7 +205,7 @@ def test_a_missed_deadline_is_recorded_once_however_many_rounds_follow(world, ke
     assert runner.run_due() == 3  # reminder, escalation, deadline timer
     for round_no in (1, 2, 3):
         assert ready_steps(engine, case_id) == [v["report"]]
-        _step(engine, clock, case_id, v["report"])
+        _step(engine, clock, case_id, v["report"], reported_item_nos=[1])
         _step(engine, clock, case_id, v["visit"], closed_item_nos=[1] if round_no == 3 else [])
         runner.run_due()  # later rounds start after the deadline: their reports are overdue at once
     data = engine.case(case_id)["data"]

@@ -75,7 +75,7 @@ def test_three_round_rectification_closes_items_and_keeps_a_visit_ledger(engine)
     for round_no, closed in enumerate(closing, start=1):
         assert ready_steps(engine, case_id) == ["report_rectification"]
         assert engine.tasks(as_user(engine, "unit"), case_id)[0]["step_id"] == "report_rectification"
-        complete_step(engine, case_id, "report_rectification")
+        complete_step(engine, case_id, "report_rectification", reported_item_nos=closed)  # the unit reports what it fixed
         complete_step(engine, case_id, "follow_up_visit", closed_item_nos=closed, visit_note=f"第{round_no}次回访")
         data = engine.case(case_id)["data"]
         assert data["rectification_round"] == round_no

@@ -119,7 +119,7 @@ def test_a_joint_audit_runs_end_to_end_through_the_api(world):
 
     for closed in ([], [1]):  # two rounds of rectification; the only item is closed on the second visit
         assert ready(world, case_id) == [("report_rectification", "unit")]
-        work(world, "unit", case_id, "report_rectification", claim=not closed)
+        work(world, "unit", case_id, "report_rectification", claim=not closed, reported_item_nos=closed)
         work(world, "organization", case_id, "follow_up_visit", closed_item_nos=closed, visit_note="回访核实")
     assert ready(world, case_id) == [("issue_report", "organization")]
     summary = work(world, "organization", case_id, "issue_report")

@@ -210,7 +210,7 @@ def _through_rectification(eng, case_id):
     complete_step(eng, case_id, "review_finance", finance_findings=[{"description": "账外账", "severity": "major"}])
     complete_step(eng, case_id, "feedback")
     complete_step(eng, case_id, "consolidate", rectification_deadline="2027-03-31", serious=True)
-    complete_step(eng, case_id, "report_rectification")
+    complete_step(eng, case_id, "report_rectification", reported_item_nos=[2])
     complete_step(eng, case_id, "follow_up_visit", closed_item_nos=[2], visit_date="2027-01-15", visit_note="第一次回访")
 
 

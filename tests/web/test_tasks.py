@@ -92,3 +92,13 @@ def test_a_suspended_case_refuses_but_keeps_the_data_in_a_form_that_can_be_sent_
     response = organization.post(f"/tasks/{world['items']['review_personnel']['id']}", data=typed)
     page = unescape(response.get_data(as_text=True))
     assert response.status_code == 409 and "暂停期间填写的意见" in page
+
+
+def test_field_messages_are_in_the_page_language_only(world):
+    organization = login(world, "organization")
+    item = world["items"]["review_personnel"]
+    bad = dict(PERSONNEL, personnel_score="很好")
+    zh = unescape(organization.post(f"/tasks/{item['id']}", data=bad).get_data(as_text=True))
+    assert "请输入数字" in zh and "Enter a number" not in zh and "(expected" not in zh
+    en = unescape(organization.post(f"/tasks/{item['id']}?lang=en", data=bad).get_data(as_text=True))
+    assert "Enter a number" in en and "请输入数字" not in en
