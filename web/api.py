@@ -384,7 +384,7 @@ def _require_role_and_unit(actor: Actor, item: WorkItem) -> None:
     if not actor.in_scope(item.unit):
         raise Forbidden("您无权办理此事项")
     if item.role not in actor.roles:
-        raise Forbidden("您没有办理此步骤所需的角色")
+        raise Forbidden(f"您没有办理此步骤所需的角色: {item.role}")
 
 
 def _require_ready(item: WorkItem) -> None:
