@@ -2,19 +2,36 @@
 
 Text is parsed with ``ast.parse`` and the tree is walked here node by node; it is never
 compiled to a code object, so task data cannot reach Python internals.
+
+No single operation may cost more than a few milliseconds: before a comparison, ``in``, a call
+or a repetition runs, the size of its operands is measured in size units (one per value, one
+more per 16 characters of a string or 256 bits of an int, a shared reference at each appearance)
+and the operation is refused (``expression.limit``) past ``MAX_OP_UNITS``/``MAX_OPERAND``.
+Numbers stay finite, so task data stays JSON.
+
+Each run has its own ``MAX_SECONDS``; ``with step_budget(STEP_SECONDS):`` around one engine step
+makes every run started inside share the step's deadline too (the earlier one wins).
+``STEP_SECONDS`` is 3.0 unless ``DUBAN_STEP_SECONDS`` says otherwise.
 """
 from __future__ import annotations
 
 import ast
 import calendar
+import collections
+import contextlib
+import contextvars
 import datetime as _dt
 import functools
 import io
+import itertools
+import math
+import operator
+import os
 import re
 import textwrap
 import time
 import tokenize
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -27,6 +44,7 @@ from .timer_literals import TimerSpec, is_iso8601_timer, parse_iso8601_timer
 __all__ = [
     "ExpressionError", "check_expression", "check_script", "evaluate", "execute", "SafeScriptEnvironment",
     "SafePythonScriptEngine", "make_script_engine", "TimerSpec", "is_iso8601_timer", "parse_iso8601_timer",
+    "step_budget", "STEP_SECONDS",
 ]
 
 MAX_SOURCE = 20_000       # characters of expression/script text
@@ -39,6 +57,41 @@ MAX_DATA_DEPTH = 100      # nesting of a stored value (deeper breaks JSON serial
 MAX_SECONDS = 2.0         # wall-clock backstop for a run; the counters above are the real limits
 MAX_EXPONENT = 1_000
 MAX_INT_BITS = 33_220     # ~10,000 decimal digits
+MAX_OP_UNITS = 1_000_000  # estimated work of one operation: ~10 ns a unit in C, so ~10 ms
+MAX_OPERAND = 250_000     # size units one operation may measure in its operands (a walk in Python)
+_CLOCK_UNITS = 100_000    # work between two looks at the clock within one statement
+_NEW_OBJECT = 8           # units of building one new string or list (split, items(), list('...'))
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise ValueError(f"{name} 应为正的秒数, 实为 {raw!r} (must be a positive number of seconds)")
+    return value
+
+
+STEP_SECONDS = _seconds("DUBAN_STEP_SECONDS", 3.0)  # shared by all expression runs of one engine step
+_STEP: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("duban_step", default=None)
+
+
+@contextlib.contextmanager
+def step_budget(seconds: float) -> Iterator[float]:
+    """Every run started inside shares one deadline (yielded); nested budgets never extend the outer one."""
+    deadline = time.monotonic() + seconds
+    outer = _STEP.get()
+    if outer is not None and outer[0] <= deadline:
+        deadline, seconds = outer
+    token = _STEP.set((deadline, seconds))  # contextvars: each thread (and asyncio task) has its own
+    try:
+        yield deadline
+    finally:
+        _STEP.reset(token)
 
 
 class ExpressionError(Exception):
@@ -94,21 +147,27 @@ def _range(*args: int) -> list[int]:
 
 def _sum(values: Any, start: Any = 0) -> Any:
     items = list(values)  # numbers only: summing lists could multiply memory through aliasing
-    if not all(isinstance(x, (int, float)) for x in [start, *items]):
+    if not {type(start), *map(type, items)} <= _NUMBERS:  # map: checked at C speed
         raise TypeError("sum() 只能用于数字")
     return sum(items, start)
 
 
 def _str(v: Any = "") -> str:
-    _check_size(v)
+    _measure([v], "str()", text=True)
     s = str(v)
     if len(s) > MAX_ITEMS:
         raise _limit(f"字符串超过 {MAX_ITEMS} 个字符 (string too long)")
     return s
 
 
+def _round(number: Any, ndigits: Any = None) -> Any:
+    if type(ndigits) is int and abs(ndigits) > MAX_EXPONENT:  # round(5, -10**6) computes 10**1000000
+        raise _limit(f"round 的位数超过 {MAX_EXPONENT} (ndigits too large)")
+    return round(number) if ndigits is None else round(number, ndigits)
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "len": len, "sum": _sum, "min": min, "max": max, "any": any, "all": all, "abs": abs, "round": round,
+    "len": len, "sum": _sum, "min": min, "max": max, "any": any, "all": all, "abs": abs, "round": _round,
     "int": int, "float": float, "str": _str, "bool": bool, "sorted": sorted, "list": list, "dict": dict,
     "set": set, "range": _range, "date": _as_date, "add_months": _add_months,
     "today": lambda: _dt.date.today().isoformat(),
@@ -134,6 +193,9 @@ _FORBIDDEN = {"eval", "exec", "open", "getattr", "setattr", "delattr", "hasattr"
               "vars", "type", "object", "breakpoint", "input", "print", "super", "memoryview"}
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 _SCALARS = {str, int, float, bool, type(None)}
+_NUMBERS = {int, float, bool}
+_CONTAINERS = {list, tuple, dict, set, frozenset}
+_HEAVY = _CONTAINERS | {str}  # operands whose comparison cost depends on their size
 _ITERABLE = (list, tuple, str, dict, set, frozenset)
 _NAMED = {  # refused constructs are named in Chinese, the Python node name follows
     "Import": "import 语句", "ImportFrom": "from ... import 语句", "Lambda": "lambda 表达式",
@@ -203,6 +265,8 @@ class _Checker:
     def v_Constant(self, n, d):
         if type(n.value) not in _SCALARS:
             self.add(n, f"不允许的常量类型: {type(n.value).__name__}")
+        elif type(n.value) is float and not math.isfinite(n.value):
+            self.add(n, "浮点数常量超出范围, 不是有限数 (non-finite constant)")
 
     def v_Dict(self, n, d):
         if None in n.keys:
@@ -391,20 +455,247 @@ class _Continue(Exception):
     pass
 
 
+def _scalar_units(v: Any, text: bool) -> int:
+    t = type(v)
+    if t is str:
+        return 1 + (len(v) >> 4)
+    if t is int:
+        bits = v.bit_length()  # in text, digits cost quadratically: str(10**4299) takes ~0.2 ms
+        return 1 + (bits >> 8) + ((bits // 100) ** 2 if text else 0)
+    return 16 if text and t is float else 1
+
+
+def _flat_units(items: Any, kind: type, text: bool) -> int:
+    """Units of items that all have one scalar type, priced at C speed."""
+    n = len(items)
+    if kind is str:
+        return n + (sum(map(len, items)) >> 4)
+    if kind is int:
+        bits = list(map(int.bit_length, items))
+        worst = max(bits, default=0) // 100
+        return n + sum(map(operator.rshift, bits, itertools.repeat(8))) + (n * worst * worst if text else 0)
+    return n * 16 if text and kind is float else n
+
+
+class _Walk:
+    """One measurement: a container met again (aliasing) is priced from a memo, not walked again.
+
+    Flat containers, and containers of flat lists or dicts (records), are priced at C speed; others
+    are walked one by one, at most ``visits`` of them when an operation is waiting for the answer.
+    """
+
+    __slots__ = ("text", "memo", "visits")
+
+    def __init__(self, text: bool, visits: int | None) -> None:
+        self.text, self.memo, self.visits = text, {}, visits
+
+    def units(self, v: Any, depth: int, limit: int) -> tuple[int, int]:
+        """(units, height) of container ``v``; the units pass ``limit`` as soon as they are known to."""
+        if depth >= MAX_DATA_DEPTH:
+            raise _limit(f"数据嵌套超过 {MAX_DATA_DEPTH} 层 (value nested too deeply)")
+        n = len(v) * 2 if type(v) is dict else len(v)
+        if n >= limit:  # every item costs at least one unit: stop before walking any
+            return n + 1, 1
+        if self.visits is not None:
+            self.visits -= 1
+            if self.visits < 0:  # too intricate to measure in time: it does not fit
+                return _CYCLE, 1
+        self.memo[id(v)] = (_CYCLE, 1)  # met again inside itself: a cycle, which never fits
+        items = [*v.keys(), *v.values()] if type(v) is dict else v
+        found = (self.batch(items, n, limit) if n > 16 else None) or self.each(items, depth, limit)
+        if depth + found[1] > MAX_DATA_DEPTH:
+            raise _limit(f"数据嵌套超过 {MAX_DATA_DEPTH} 层 (value nested too deeply)")
+        self.memo[id(v)] = found
+        return found
+
+    def scalars(self, items: Any, kinds: set[type]) -> int:
+        if len(kinds) == 1:
+            return _flat_units(items, next(iter(kinds)), self.text)
+        return sum(_flat_units([*itertools.compress(items, map(functools.partial(operator.is_, kind), map(type, items)))],
+                               kind, self.text) for kind in kinds)
+
+    def batch(self, items: Any, n: int, limit: int) -> tuple[int, int] | None:
+        kinds = set(map(type, items))
+        if kinds.isdisjoint(_CONTAINERS):
+            return 1 + self.scalars(items, kinds), 1
+        kind = next(iter(kinds))
+        if len(kinds) != 1 or kind not in (list, tuple, dict):
+            return None
+        inner_n = sum(map(len, items)) * (2 if kind is dict else 1)
+        if 1 + n + inner_n > limit:
+            return 1 + n + inner_n, 2
+        chain = itertools.chain.from_iterable
+        inner = [*chain(map(dict.keys, items)), *chain(map(dict.values, items))] if kind is dict else [*chain(items)]
+        inner_kinds = set(map(type, inner))
+        return (1 + n + self.scalars(inner, inner_kinds), 2) if inner_kinds.isdisjoint(_CONTAINERS) else None
+
+    def each(self, items: Any, depth: int, limit: int) -> tuple[int, int]:
+        n = len(items)
+        distinct = dict(zip(map(id, items), items)) if n > 16 else None
+        counts = collections.Counter(map(id, items)) if distinct and 2 * len(distinct) <= n else None
+        units, height = 1, 1
+        for x in (distinct.values() if counts else items):
+            if type(x) in _CONTAINERS:
+                each, below = self.memo.get(id(x)) or self.units(x, depth + 1, limit - units)
+                height = max(height, below + 1)
+            else:
+                each = _scalar_units(x, self.text)
+            units += each * counts[id(x)] if counts else each
+            if units > limit:
+                break
+        return units, height
+
+
+_CYCLE = 1 << 62
+_MAX_VISITS = 10_000  # containers one operation may walk one by one (~1 µs each)
+
+
+def _size(value: Any, limit: int, text: bool = False, visits: int | None = _MAX_VISITS) -> int:
+    """Size units of a value, counted only until they pass ``limit`` (so a cycle ends the walk too).
+
+    A shared reference costs at each appearance, as comparing or serialising it does.
+    ``text`` prices conversion to text (str(), f-strings) instead of comparing and hashing.
+    """
+    if type(value) not in _CONTAINERS:
+        return _scalar_units(value, text)
+    return _Walk(text, visits).units(value, 0, limit)[0]
+
+
 def _check_size(value: Any) -> None:
     """Refuse values whose serialised form would explode: aliasing (a = [a, a]), cycles, deep nesting."""
     if type(value) in _SCALARS and (type(value) is not str or len(value) <= 4096):
         return
-    units, stack = 0, [(value, 0)]
-    while stack:  # deliberately no memo: a shared reference serialises once per appearance
-        v, depth = stack.pop()
-        units += 1 + (len(v) >> 6 if isinstance(v, str) else 0)
-        if isinstance(v, (dict, list, tuple, set, frozenset)):
-            if depth >= MAX_DATA_DEPTH:
-                raise _limit(f"数据嵌套超过 {MAX_DATA_DEPTH} 层 (value nested too deeply)")
-            stack.extend((x, depth + 1) for x in ([*v.keys(), *v.values()] if isinstance(v, dict) else v))
-        if units > MAX_ITEMS:
-            raise _limit("结果过大或包含循环引用 (value too large or cyclic)")
+    if _size(value, MAX_ITEMS, visits=None) > MAX_ITEMS:
+        raise _limit("结果过大或包含循环引用 (value too large or cyclic)")
+
+
+# ---------------------------------------------------------------- the cost of one operation
+def _afford(units: int, what: str) -> int:
+    if units > MAX_OP_UNITS:
+        raise _limit(f"{what} 的运算量超过 {MAX_OP_UNITS} 个单位 (operation too large)")
+    return units
+
+
+def _measure(values: Any, what: str, limit: int = MAX_OPERAND, text: bool = False) -> int:
+    """Size of an operation's operands, refused past ``limit`` before the operation runs."""
+    walk, total = _Walk(text, _MAX_VISITS), 0  # one memo: a value shared by operands is walked once, counted twice
+    for v in values:
+        total += walk.units(v, 0, limit - total)[0] if type(v) in _CONTAINERS else _scalar_units(v, text)
+        if total > limit:
+            raise _limit(f"{what} 的操作数超过 {limit} 个单位 (operands too large)")
+    return total
+
+
+def _items(values: Any, what: str, limit: int = MAX_OPERAND) -> int:
+    """Size of what iterating ``values`` yields: a string yields one value per character."""
+    if type(values) is str:
+        if len(values) >= limit:
+            raise _limit(f"{what} 的操作数超过 {limit} 个单位 (operands too large)")
+        return len(values) + 1
+    return _measure([values], what, limit)
+
+
+def _length(values: Any) -> int:
+    return len(values) if isinstance(values, _ITERABLE) else 1
+
+
+def _sort_cost(values: Any = (), *_: Any, **__: Any) -> int:
+    rounds = max(1, _length(values).bit_length())  # n log n comparisons, each costing what it compares
+    _afford(_length(values) * rounds, "sorted()")
+    return rounds * _items(values, "sorted()", min(MAX_OPERAND, MAX_OP_UNITS // rounds))
+
+
+def _pick_cost(what: str, *args: Any, **kwargs: Any) -> int:
+    return _items(args[0], what) if len(args) == 1 else _measure(args, what)
+
+
+def _length_cost(what: str) -> Callable[..., int]:
+    return lambda values=(), *_, **__: _afford(_length(values), what)
+
+
+def _list_cost(values: Any = (), *_: Any) -> int:
+    return _afford(_length(values) * (_NEW_OBJECT if type(values) is str else 1), "list()")  # a string per character
+
+
+_CALL_COSTS: dict[str, Callable[..., int]] = {  # str() measures itself; the rest cost next to nothing
+    "sorted": _sort_cost, "min": functools.partial(_pick_cost, "min()"), "max": functools.partial(_pick_cost, "max()"),
+    "set": lambda values=(), *_: _items(values, "set()"), "dict": lambda *a, **kw: _measure(a, "dict()") + len(kw),
+    "list": _list_cost, "sum": _length_cost("sum()"), "any": _length_cost("any()"),
+    "all": _length_cost("all()"),
+}
+
+
+def _split_pieces(text: str, args: list) -> int:
+    sep = args[0] if args else None
+    pieces = len(text) // 2 + 1 if sep is None else text.count(sep) + 1 if type(sep) is str and sep else 1
+    maxsplit = args[1] if len(args) > 1 else -1
+    return min(pieces, maxsplit + 1) if type(maxsplit) is int and maxsplit >= 0 else pieces
+
+
+def _join_cost(sep: str, args: list) -> int:
+    items = args[0] if args else ()
+    if not isinstance(items, _ITERABLE):
+        return 1  # join itself raises the TypeError
+    n = len(items)
+    if n > MAX_OPERAND:
+        raise _limit(f".join() 的操作数超过 {MAX_OPERAND} 个单位 (operands too large)")
+    try:
+        chars = len(sep) * max(n - 1, 0) + sum(map(len, items))
+    except TypeError:  # an item without a length: join raises its own error
+        return n
+    if chars > MAX_ITEMS:
+        raise _limit(f"join 结果超过 {MAX_ITEMS} 个字符 (join too long)")
+    return n + (chars >> 4)
+
+
+def _method_cost(recv: Any, name: str, args: list) -> int:
+    what = f".{name}()"
+    if isinstance(recv, str):
+        if name == "join":
+            return _join_cost(recv, args)
+        units = 1 + (len(recv) >> 4) + _measure(args, what)
+        return _afford(units + _NEW_OBJECT * _split_pieces(recv, args) if name == "split" else units, what)
+    if name == "count":  # each comparison costs at most what the needle weighs
+        return _afford(len(recv) * max(1, _measure(args, what)), what)
+    if name == "get":
+        return _measure(args[:1], what)  # the key is hashed
+    if name in ("keys", "values", "items"):
+        return _afford(len(recv) * (2 * _NEW_OBJECT if name == "items" else 1), what)
+    return 1
+
+
+def _compare_cost(op: type, a: Any, b: Any) -> int:
+    if op is ast.In or op is ast.NotIn:
+        if isinstance(b, str):
+            return 1 + ((len(b) + (len(a) if isinstance(a, str) else 0)) >> 4)
+        if isinstance(b, (list, tuple)):  # each comparison costs at most what the needle weighs
+            return _afford(len(b) * max(1, _measure([a], "in")), "in")
+        return _measure([a], "in")  # a dict or set hashes the needle
+    if op is ast.Is or op is ast.IsNot:
+        return 1
+    if (op is ast.Eq or op is ast.NotEq) and type(a) is type(b) and type(a) in _HEAVY and len(a) != len(b):
+        return 1  # Python answers from the lengths
+    return _measure([a, b], "比较")
+
+
+def _number(value: Any) -> Any:
+    """Numbers stay finite (task data is JSON) and within MAX_INT_BITS."""
+    t = type(value)
+    if t is float and not math.isfinite(value):
+        raise _runtime(f"数值溢出, 结果不是有限数: {value} (non-finite numbers are not allowed)")
+    if t is int and value.bit_length() > MAX_INT_BITS:
+        raise _limit("整数超过 10000 位 (integer too large)")
+    return value
+
+
+def _check_repeat(seq: Any, n: int) -> None:
+    if type(seq) is str:
+        weight, limit = len(seq), MAX_ITEMS // n
+    else:  # the elements are repeated, not the container: n references to a long string weigh n times it
+        limit = min(MAX_OPERAND, MAX_ITEMS // n)
+        weight = _size(seq, limit + 1) - 1
+    if weight > limit or weight * n > MAX_ITEMS:
+        raise _limit(f"重复结果超过 {MAX_ITEMS} 项 (repetition too long)")
 
 
 def _binop(op: type, a: Any, b: Any) -> Any:
@@ -418,8 +709,8 @@ def _binop(op: type, a: Any, b: Any) -> Any:
         r = a - b
     elif op is ast.Mult:
         for seq, n in ((a, b), (b, a)):
-            if isinstance(seq, seqs) and isinstance(n, int) and len(seq) * n > MAX_ITEMS:
-                raise _limit(f"重复结果超过 {MAX_ITEMS} 项 (repetition too long)")
+            if isinstance(seq, seqs) and isinstance(n, int) and n > 1:
+                _check_repeat(seq, n)
         if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
             raise _limit("整数超过 10000 位 (integer too large)")
         r = a * b
@@ -437,11 +728,9 @@ def _binop(op: type, a: Any, b: Any) -> Any:
         if isinstance(a, int) and isinstance(b, int) and b > 0 and a.bit_length() * b > MAX_INT_BITS:
             raise _limit("整数超过 10000 位 (integer too large)")
         r = a ** b
-    if type(r) is int and r.bit_length() > MAX_INT_BITS:
-        raise _limit("整数超过 10000 位 (integer too large)")
     if type(r) is complex:  # (-8) ** 0.5 is not JSON data
         raise _runtime("结果是复数，不支持 (complex result)")
-    return r
+    return _number(r)
 
 
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
@@ -467,11 +756,15 @@ def _root(node: ast.AST) -> str | None:
 class _Run:
     """One evaluation or execution: scopes, budgets, and the variables a script mutated."""
 
-    __slots__ = ("ctx", "ext", "scopes", "steps", "alloc", "deadline", "touched")
+    __slots__ = ("ctx", "ext", "scopes", "steps", "alloc", "work", "clock_at", "deadline", "step_seconds", "touched")
 
     def __init__(self, ctx: dict, ext: dict | None) -> None:
         self.ctx, self.ext, self.scopes, self.touched = ctx, ext or {}, [], set()
-        self.steps, self.alloc, self.deadline = 0, 0, time.monotonic() + MAX_SECONDS
+        self.steps, self.alloc, self.work, self.clock_at = 0, 0, 0, _CLOCK_UNITS
+        self.deadline, self.step_seconds = time.monotonic() + MAX_SECONDS, None
+        step = _STEP.get()
+        if step is not None and step[0] < self.deadline:  # the engine step's budget runs out first
+            self.deadline, self.step_seconds = step
 
     def ev(self, node: ast.AST) -> Any:
         handler = _EVAL.get(type(node))
@@ -483,8 +776,20 @@ class _Run:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise _limit(f"执行步数超过 {MAX_STEPS} (too many steps)")
+        self.clock()
+
+    def clock(self) -> None:
         if time.monotonic() > self.deadline:
-            raise _limit(f"执行时间超过 {MAX_SECONDS} 秒 (took too long)")
+            if self.step_seconds is None:
+                raise _limit(f"执行时间超过 {MAX_SECONDS} 秒 (took too long)")
+            raise _limit(f"本步骤的表达式执行时间合计超过 {self.step_seconds:g} 秒 (step took too long)")
+
+    def spend(self, units: int) -> None:
+        """Count an operation's work; a statement of many bounded operations still meets the clock."""
+        self.work += units
+        if self.work >= self.clock_at:
+            self.clock_at = self.work + _CLOCK_UNITS
+            self.clock()
 
     def charge(self, value: Any) -> Any:
         """Count what a run builds, so a loop cannot hoard memory one allowed piece at a time."""
@@ -492,6 +797,7 @@ class _Run:
             self.alloc += len(value)
             if self.alloc > MAX_ALLOC:
                 raise _limit(f"本次运行创建的数据超过 {MAX_ALLOC} 项 (too much data built)")
+            self.spend(len(value))
         return value
 
     def iterate(self, value: Any, node: ast.AST) -> list:
@@ -532,6 +838,8 @@ class _Run:
         left = self.ev(n.left)
         for op, comp in zip(n.ops, n.comparators):
             right = self.ev(comp)
+            if type(left) in _HEAVY or type(right) in _HEAVY:  # numbers compare in constant time
+                self.spend(_compare_cost(type(op), left, right))
             if not _COMPARE[type(op)](left, right):
                 return False
             left = right
@@ -541,11 +849,13 @@ class _Run:
         value, key = self.ev(n.value), self.ev(n.slice)
         if not isinstance(value, (list, tuple, str, dict)):
             raise _runtime(f"不能对 {type(value).__name__} 取下标 (not subscriptable)", n.lineno)
+        if type(key) is tuple:  # hashed, element by element
+            self.spend(_measure([key], "下标"))
         return self.charge(value[key]) if type(key) is slice else value[key]
 
     def e_formatted(self, n: ast.FormattedValue) -> str:
         v = self.ev(n.value)
-        _check_size(v)
+        self.spend(_measure([v], "f-string", text=True))
         return repr(v) if n.conversion == ord("r") else ascii(v) if n.conversion == ord("a") else str(v)
 
     def e_joined(self, n: ast.JoinedStr) -> str:
@@ -558,20 +868,21 @@ class _Run:
         f = n.func
         if type(f) is ast.Name:  # the checker allowed only names in _FUNCTIONS
             args = [self.ev(a) for a in n.args]
-            result = _FUNCTIONS[f.id](*args, **{k.arg: self.ev(k.value) for k in n.keywords})
+            kwargs = {k.arg: self.ev(k.value) for k in n.keywords}
+            cost = _CALL_COSTS.get(f.id)
+            if cost is not None:
+                self.spend(cost(*args, **kwargs))
+            result = _number(_FUNCTIONS[f.id](*args, **kwargs))
             return result if f.id in ("min", "max") else self.charge(result)  # those pick, not build
         recv = self.ev(f.value)
         args = [self.ev(a) for a in n.args]
         method = next((table.get(f.attr) for typ, table in _METHODS if isinstance(recv, typ)), None)
         if method is None:
             raise _refused(f"不允许在 {type(recv).__name__} 上调用 .{f.attr} (method not allowed here)", n.lineno)
+        self.spend(_method_cost(recv, f.attr, args))
         if f.attr == "get":  # returns an existing value: nothing was built
             return method(recv, *args)
-        if f.attr == "join" and args and isinstance(args[0], _ITERABLE):
-            items = list(args[0])
-            if len(recv) * len(items) + sum(len(x) for x in items if isinstance(x, str)) > MAX_ITEMS:
-                raise _limit(f"join 结果超过 {MAX_ITEMS} 个字符 (join too long)", n.lineno)
-        elif f.attr == "append":
+        if f.attr == "append":
             self.touched.add(_root(f.value))
         return self.charge(method(recv, *args))
 
@@ -706,6 +1017,7 @@ def _run(text: str, context: dict, external: dict | None, script: bool) -> Any:
     run = _Run(context, external)
     line = None if script else tree.body.lineno
     try:
+        run.clock()  # a step whose budget is spent runs nothing more
         if script:
             run.block(tree.body)
             return run.check_touched()
