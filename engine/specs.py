@@ -9,18 +9,72 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs import defaults as spiff_specs
 
 from . import expressions
 from .models import ProcessVersion
 from .roles import role_for_lane
 from .validation import BPMN_NS, FORM_PROPERTY, NS, CheckedFile, Problem, _local
 
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 MANUAL_KINDS = {"userTask", "manualTask"}
+MAX_INSTANCES = 1000  # instances of one multi-instance activity, rounds of one loop activity
+
+
+class InstanceCap:
+    """Fails the step, before any instance exists, when an activity asks for more than MAX_INSTANCES."""
+
+    def refuse(self, my_task, what: str, english: str = "too many instances") -> None:
+        raise WorkflowTaskException(f"{self.bpmn_id}: {what}, 超过上限 {MAX_INSTANCES} ({english})", task=my_task)
+
+    def check_collection(self, collection, my_task) -> None:
+        if hasattr(collection, "__len__") and len(collection) > MAX_INSTANCES:
+            self.refuse(my_task, f"多实例集合有 {len(collection)} 项")
+
+    def check_cardinality(self, count, my_task) -> None:
+        if isinstance(count, int) and count > MAX_INSTANCES:
+            self.refuse(my_task, f"多实例数量为 {count}")
+
+
+# Named as SpiffWorkflow's own classes: the stored typename is unchanged, so versions stored before the
+# cap load capped, and specs stored now load anywhere.
+class ParallelMultiInstanceTask(InstanceCap, spiff_specs.ParallelMultiInstanceTask):
+    def create_children(self, my_task):
+        if self.data_input is not None:
+            self.check_collection(self.data_input.get(my_task) if self.data_input.exists(my_task) else (), my_task)
+        else:  # SpiffWorkflow evaluates it again to create the children; it is a side-effect-free expression
+            self.check_cardinality(my_task.workflow.script_engine.evaluate(my_task, self.cardinality), my_task)
+        super().create_children(my_task)
+
+
+class SequentialMultiInstanceTask(InstanceCap, spiff_specs.SequentialMultiInstanceTask):
+    def init_remaining_items(self, my_task):
+        remaining = super().init_remaining_items(my_task)
+        self.check_collection(remaining, my_task)
+        return remaining
+
+    def add_next_child(self, my_task):
+        if self.data_input is None:
+            self.check_cardinality(my_task.internal_data.get("cardinality"), my_task)
+        super().add_next_child(my_task)
+
+
+class StandardLoopTask(InstanceCap, spiff_specs.StandardLoopTask):
+    def create_child(self, my_task):
+        if len(self._merged_children(my_task)) >= MAX_INSTANCES:
+            self.refuse(my_task, f"循环已执行 {MAX_INSTANCES} 轮", "too many loop rounds")
+        super().create_child(my_task)
+
+
+_CAPPED = {spiff_specs.ParallelMultiInstanceTask: ParallelMultiInstanceTask,
+           spiff_specs.SequentialMultiInstanceTask: SequentialMultiInstanceTask,
+           spiff_specs.StandardLoopTask: StandardLoopTask}
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
+    {_CAPPED.get(cls, cls): converter for cls, converter in SPIFF_CONFIG.items()}))
 
 
 @dataclass
@@ -52,6 +106,14 @@ def _literal_timers(specs: list[Any]) -> None:
                 text = (definition.expression or "").strip()
                 if expressions.is_iso8601_timer(text):
                     definition.expression = repr(text)
+
+
+def _cap_instances(specs: list[Any]) -> None:
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            capped = _CAPPED.get(type(task_spec))
+            if capped is not None:
+                task_spec.__class__ = capped
 
 
 def _step(el, lanes, forms) -> dict[str, Any]:
@@ -118,6 +180,7 @@ def parse_checked(checked: CheckedFile, display: str) -> tuple[list[Problem], li
             spec = parser.get_spec(key)
             subprocess_specs = parser.get_subprocess_specs(key)
             _literal_timers([spec, *subprocess_specs.values()])
+            _cap_instances([spec, *subprocess_specs.values()])
             digest = hashlib.sha256(key.encode() + b"\0" + checked.raw + b"\0" + forms_blob.encode()).hexdigest()
             parsed.append(ParsedProcess(
                 key, process.get("name") or key, checked.path.name, xml, spec, subprocess_specs,

@@ -177,6 +177,8 @@ class _FileCheck:
                 self._script(el)
             elif kind == "timerEventDefinition":
                 self._timer(el)
+            elif kind in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+                self._loop(el)
             elif kind == "startEvent" and el.getparent() is process:
                 self._form(el)
         if not any(_local(el) == "startEvent" for el in process):
@@ -267,6 +269,21 @@ class _FileCheck:
             return
         self._expression(el, text, "脚本", script=True)
 
+    def _loop(self, el) -> None:
+        """A count written into the diagram (or a constant expression) above the cap can never run."""
+        from .specs import MAX_INSTANCES  # specs imports this module
+
+        activity = el.getparent()
+        count_el = el.find(f"{{{BPMN_NS}}}loopCardinality")
+        text = (count_el.text or "").strip() if count_el is not None else ""
+        if text:
+            self._expression(activity, text, "多实例数量")
+        count = _constant_count(text) if text else _constant_count(el.get("loopMaximum") or "")
+        if count is not None and count > MAX_INSTANCES:
+            what = "多实例数量" if text else "循环次数 loopMaximum"
+            self.add(activity.sourceline, activity.get("id"), f"{what} {count} 超过上限 {MAX_INSTANCES} "
+                     f"(too many instances)", "multi_instance.too_many")
+
     def _timer(self, el) -> None:
         # Reported on the event: the definition's own id (bpmn.io always writes one) says little.
         event = el.getparent() if el.getparent() is not None and el.getparent().get("id") else el
@@ -277,6 +294,17 @@ class _FileCheck:
             problem = timer_problem((part.text or "").strip())
             if problem:
                 self.add(event.sourceline, event.get("id"), problem, "timer.invalid")
+
+
+def _constant_count(text: str) -> int | None:
+    """The value of a count that needs no data (100000, 10 ** 5), or None."""
+    if not text.strip() or expressions.check_expression(text):
+        return None
+    try:
+        value = expressions.evaluate(text, {})
+    except expressions.ExpressionError:  # it reads data: known only at run time
+        return None
+    return value if type(value) is int else None
 
 
 def _timer_literal(text: str):
