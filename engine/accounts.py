@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -95,3 +96,19 @@ def issue_token(session: Session, user: User, name: str) -> str:
     session.add(ApiToken(user_id=user.id, name=name[:200], token_hash=hashlib.sha256(token.encode()).hexdigest(),
                          created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
     return token
+
+
+@dataclass(frozen=True)
+class Person:
+    """How a user is named in front of others: display name and department (their roles' names)."""
+
+    name: str
+    department: str
+
+
+def people(session: Session, usernames: set[str]) -> dict[str, Person]:
+    """Display names and departments of the given users (unknown names are left out)."""
+    if not usernames:
+        return {}
+    rows = session.execute(select(User.username, User.display_name, User.roles).where(User.username.in_(sorted(usernames))))
+    return {u: Person(name or u, "、".join(ROLES.get(r, r) for r in roles or [])) for u, name, roles in rows}

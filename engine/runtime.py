@@ -141,6 +141,23 @@ class Engine:
         self.live.put(case.id, case.lock_version, workflow)
         return case.id
 
+    def startable(self, actor: Actor) -> list[dict[str, Any]]:
+        """The newest version of each process the actor may open a case of, with its start form."""
+        with self.db.reading() as session:
+            newest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("version")) \
+                .group_by(ProcessVersion.process_key).subquery()
+            ids = session.scalars(select(ProcessVersion.id).join(newest, (ProcessVersion.process_key == newest.c.process_key)
+                                                                 & (ProcessVersion.version == newest.c.version))
+                                  .order_by(ProcessVersion.process_key)).all()
+            out = []
+            for version_id in ids:
+                version = self.versions.get(session, version_id)
+                start = version.catalogue["start"]
+                if actor.operator or (start.get("role") in actor.roles if start.get("role") else False):
+                    out.append({"process_key": version.process_key, "name": version.name, "version": version.version,
+                                "start": start})
+            return out
+
     # --- complete -------------------------------------------------------------------------
     def complete(self, work_item_id: int, data: dict[str, Any], actor: Actor,
                  expected_version: int | None = None) -> CaseState:
@@ -227,17 +244,14 @@ class Engine:
 
     def release(self, work_item_id: int, actor: Actor) -> None:
         """Give a claimed item back to the role's pool."""
-        def allowed(item):
-            if item.assignee != actor.username and not (actor.operator or "supervisor" in actor.roles):
-                raise Forbidden(f"只有认领人或督办人员可以退回此事项 (认领人: {item.assignee or '无'})")
-        self._assign(work_item_id, actor, None, "task_released", allowed)
+        self._assign(work_item_id, actor, None, "task_released", actor.require_release)
 
     def reassign(self, work_item_id: int, to_username: str, actor: Actor) -> None:
         """A supervisor hands an item to a named clerk who has the step's role and unit."""
         from .accounts import actor_for
 
-        if not (actor.operator or "supervisor" in actor.roles):
-            raise Forbidden(f"用户 {actor.username} 不是督办人员, 不能改派")
+        if not actor.oversees:
+            raise Forbidden("只有督办人员可以改派")
         with self.db.reading() as session:
             target = actor_for(session, to_username)
 
@@ -293,8 +307,7 @@ class Engine:
             if item is None:
                 raise NotFound(f"待办事项不存在: {work_item_id}")
             case = session.get(Case, item.case_id)
-            if not (actor.may_work(item) or actor.oversees):
-                raise Forbidden(f"用户 {actor.username} 无权查看此事项 (需要角色 {item.role}、单位 {item.unit})")
+            actor.require_see_work(item)
             view = _item_view(item, case, self.versions.get(session, case.process_version_id))
             data = json.loads(case.data_json or "{}")
             if item.status == "ready":
@@ -318,7 +331,8 @@ class Engine:
             items = session.scalars(select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.status == "ready")).all()
             return {
                 "id": case.id, "process_key": case.process_key, "process_name": version.name,
-                "version": version.version, "title": case.title, "unit": case.unit, "status": case.status,
+                "version": version.version, "process_version_id": version.id,
+                "title": case.title, "unit": case.unit, "status": case.status,
                 "current_steps": [s for s in case.current_steps.split("、") if s],
                 "lock_version": case.lock_version, "started_by": case.started_by,
                 "started_at": _iso(case.started_at), "last_activity_at": _iso(case.last_activity_at),

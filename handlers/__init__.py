@@ -62,5 +62,19 @@ def registered_options() -> dict[str, Options]:
     return OPTIONS
 
 
+# What the handlers write into case data, named for people (the case timeline shows these, never the keys).
+FIELD_TITLES: dict[str, tuple[str, str]] = {}
+
+
+def field_titles(titles: dict[str, tuple[str, str]]) -> None:
+    """Register the (Chinese, English) names of case-data fields a handler module writes."""
+    FIELD_TITLES.update(titles)
+
+
+def registered_field_titles() -> dict[str, tuple[str, str]]:
+    _load()
+    return FIELD_TITLES
+
+
 def _load() -> None:
     from . import findings, integrity_file, rectification, supervision  # noqa: F401

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import HandlerContext, handler
+from . import HandlerContext, field_titles, handler
 
 DUTIES = ("personnel", "establishment", "finance")
 DUTY_NAMES = {"personnel": "用人", "establishment": "用编", "finance": "用财"}
+
+field_titles({"findings": ("问题清单", "Findings"), "finding_count": ("问题数", "Number of findings")})
 
 
 @handler("findings.merge")

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import HandlerContext, handler
+from . import HandlerContext, field_titles, handler
 from .records import IntegrityRecord
+
+field_titles({"archived": ("已存入廉政档案", "Filed in the integrity file")})
 
 
 @handler("integrity_file.archive")

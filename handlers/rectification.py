@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.errors import InvalidData
-from . import HandlerContext, form_options, handler
+from . import HandlerContext, field_titles, form_options, handler
 from .records import FollowUpVisit, RectificationItem
+
+field_titles({"open_item_count": ("未销号问题数", "Items still open"), "rectification_round": ("整改轮次", "Rectification round")})
 
 
 def _date(value: Any) -> date | None:

@@ -23,10 +23,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from engine.models import Case
-from . import HandlerContext, handler
+from . import HandlerContext, field_titles, handler
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 LISTED_DEFAULT_DAYS = 30  # a listed case without a rectification deadline gets one month
+
+field_titles({
+    "listed": ("挂牌督办", "Listed supervision"), "listed_deadline": ("督办期限", "Supervision deadline"),
+    "listed_at": ("挂牌时间", "Listed on"), "listed_note": ("督办意见", "Supervision note"),
+    "late_reports": ("逾期未报记录", "Late reports"), "overdue_reported": ("逾期未报", "Report overdue"),
+    "accountability_flag": ("追究责任", "Held to account"), "accountability_note": ("追责意见", "Accountability note"),
+    "report_in_time": ("按期报送", "Reported in time"),
+})
 
 
 def _local(moment: datetime) -> datetime:

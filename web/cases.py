@@ -20,6 +20,9 @@ from engine.roles import ROLES
 from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
 from handlers import ledger
 
+from engine.accounts import people
+
+from . import timeline
 from .auth import current_actor, engine, safe_next
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -30,9 +33,7 @@ VIEWER_JS = "bpmn-viewer.production.min.js"
 ASSET_SUFFIXES = {".css", ".woff", ".woff2", ".ttf", ".eot", ".svg"}
 DIAGRAM_CSS = ("diagram-js.css", "bpmn-js.css", "bpmn-font/css/bpmn-embedded.css")
 
-FINISHED_KINDS = ("task_completed", "service_task", "script_task", "rule_task")
 SOON = timedelta(days=3)
-VALUE_CHARS = 80
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -59,9 +60,11 @@ def view(case_id: int):
         attachments, comments = casefile.case_file(session, case_id)
         findings = ledger.findings(session, case_id, data.get("findings"))
         visits = ledger.visit_ledger(session, case_id)
+        version = engine().versions.get(session, case["process_version_id"])
+        who = people(session, timeline.actors(case["history"]))
     now = engine().clock()
     current_ids = sorted({item["step_id"] for item in case["work_items"]})
-    done_ids = sorted({e["step_id"] for e in case["history"] if e["kind"] in FINISHED_KINDS and e["step_id"]}
+    done_ids = sorted({e["step_id"] for e in case["history"] if e["kind"] in timeline.FINISHED_KINDS and e["step_id"]}
                       - set(current_ids))
     header = {
         "cadre_name": data.get("cadre_name") or "", "post": data.get("post") or "",
@@ -74,7 +77,7 @@ def view(case_id: int):
         started_at=_when(case["started_at"]), last_activity_at=_when(case["last_activity_at"]),
         completed_at=_when(case["completed_at"]),
         work_items=[_work_item(item, now) for item in case["work_items"]],
-        timeline=[_timeline_entry(e) for e in case["history"]],
+        timeline=timeline.timeline(case["history"], version.catalogue, who),
         findings=findings, visits=visits, attachments=attachments, comments=comments,
         done_ids=json.dumps(done_ids), current_ids=json.dumps(current_ids),
         viewer_available=(BPMN_DIST / VIEWER_JS).is_file(), diagram_css=DIAGRAM_CSS,
@@ -200,66 +203,3 @@ def _work_item(item: dict[str, Any], now: datetime) -> dict[str, Any]:
     if due is not None:
         urgency = "overdue" if due < now else ("soon" if due - now <= SOON else "ok")
     return {**item, "role_name": ROLES.get(item["role"], item["role"]), "due": due, "urgency": urgency}
-
-
-def _compact(value: Any) -> str:
-    if value is None:
-        return "—"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS - 1] + "…"
-
-
-def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[dict[str, str]]:
-    """The fields a step changed, as compact before → after strings (keys, not field titles)."""
-    before, after = before or {}, after or {}
-    return [{"key": key, "before": _compact(before.get(key)), "after": _compact(after.get(key))}
-            for key in after if before.get(key) != after.get(key)]
-
-
-_CASE_STATUS_EVENTS = {"case_suspended": "挂起案件", "case_resumed": "恢复案件", "case_terminated": "终止案件",
-                       "case_retried": "重试故障步骤"}
-
-
-def _timeline_entry(event: dict[str, Any]) -> dict[str, Any]:
-    kind, step = event["kind"], event.get("step_name") or event.get("step_id") or ""
-    after = event.get("after") or {}
-    changes: list[dict[str, str]] = []
-    if kind == "case_started":
-        text = _("立案 %(name)s", name=step)
-    elif kind == "task_ready":
-        text = _("待办 %(step)s", step=step)
-    elif kind == "task_completed":
-        text = _("办理 %(step)s", step=step)
-        changes = _changes(event.get("before"), after)
-    elif kind in ("service_task", "script_task", "rule_task"):
-        text = _("自动处理 %(step)s", step=step)
-        changes = _changes(event.get("before"), after)
-    elif kind == "task_claimed":
-        text = _("认领 %(step)s", step=step)
-    elif kind == "task_released":
-        text = _("退回 %(step)s", step=step)
-    elif kind == "task_reassigned":
-        text = _("改派 %(step)s 给 %(to)s", step=step, to=after.get("assignee") or "")
-    elif kind == "comment_added":
-        text = _("发表意见: %(body)s", body=after.get("body") or "")
-    elif kind == "attachment_added":
-        text = _("上传附件 %(name)s", name=after.get("filename") or "")
-    elif kind == "case_completed":
-        text = _("案件办结")
-    elif kind == "timer_fired":
-        text = _("定时器到期")
-    elif kind == "reminder_sent":
-        text = _("催办 %(step)s", step=step)
-    elif kind == "escalated":
-        text = _("逾期督办 %(step)s", step=step)
-    elif kind == "incident":
-        text = _("故障 %(step)s: %(message)s", step=step, message=after.get("message") or "")
-    elif kind in _CASE_STATUS_EVENTS:
-        text = _(_CASE_STATUS_EVENTS[kind])
-        if after.get("note"):
-            text += f": {after['note']}"
-    else:
-        text = f"{kind} {step}".strip()
-    actor = event.get("actor") or ""
-    return {"seq": event["seq"], "at": _when(event.get("at")), "actor": _("系统") if actor == "system" else actor,
-            "kind": kind, "text": text, "changes": changes}

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine.caselist import seen_work_item
 from engine.inbox import COUNT_CAP, InboxQuery, filter_choices, inbox
 from engine.models import User
 from engine.notifications import mark_read, recent, unread_count
@@ -56,17 +55,6 @@ def notifications():
     return render_template("inbox/notifications.html", rows=rows, unread_count=count)
 
 
-@bp.before_app_request
-def _task_page_in_scope():
-    """The task page shows a work item only to those who may see it (Actor.may_see_work): engine.runtime's
-    work_item() lets any supervisor see any unit's item, so the scope is checked before the page asks it."""
-    if request.blueprint != "tasks" or "item_id" not in (request.view_args or {}):
-        return
-    if current_user.is_authenticated:
-        with engine().db.reading() as session:
-            seen_work_item(session, request.view_args["item_id"], current_actor())
-
-
 def _back():
     return redirect(safe_next(request.form.get("next")) or url_for("inbox.index"))
 
@@ -82,10 +70,7 @@ def claim(item_id: int):
 @bp.route("/work-items/<int:item_id>/release", methods=["POST"])
 @login_required
 def release(item_id: int):
-    actor = current_actor()
-    with engine().db.reading() as session:
-        actor.require_release(seen_work_item(session, item_id, actor))  # unit scope first, supervisors too
-    engine().release(item_id, actor)
+    engine().release(item_id, current_actor())
     flash(_("已退回, 同角色的人员都可以认领"))
     return _back()
 

@@ -171,7 +171,7 @@ def test_case_page_header_work_diagram_and_timeline(world):
     assert "/cases/assets/bpmn-viewer.js" in page and "case.js" in page
     assert "/cases/assets/bpmn-font/css/bpmn-embedded.css" in page
     # timeline
-    assert "办理 下发联审通知" in page and "认领 审前公示" in page and "立案 三责联审(兴化)" in page
+    assert "办理：下发联审通知" in page and "签收：审前公示" in page and "立项：三责联审(兴化)" in page
     assert "系统" in page  # task_ready by the engine
 
 
@@ -180,7 +180,22 @@ def test_timeline_shows_changed_fields(world):
     complete_step(eng, case_id, "issue_notice", notice_no="兴审联〔2026〕7号")
     page = text(login(world).get(f"/cases/{case_id}"))
     timeline = page[page.index('id="timeline"'):page.index('id="comments"')]
-    assert "notice_no" in timeline and "— → 兴审联〔2026〕7号" in timeline
+    assert "<dt>通知文号</dt><dd>兴审联〔2026〕7号</dd>" in timeline
+    assert "notice_no" not in timeline and "audit_period_start" not in timeline  # no form keys in front of clerks
+
+
+def test_timeline_names_fields_options_and_people(world):
+    eng, case_id = world["engine"], world["case"]
+    complete_step(eng, case_id, "issue_notice")
+    complete_step(eng, case_id, "pre_audit_publicity", publicity_channels=["staff_meeting", "website"])
+    page = text(login(world).get(f"/cases/{case_id}"))
+    timeline = page[page.index('id="timeline"'):page.index('id="comments"')]
+    assert "<dt>公示方式</dt><dd>干部职工大会、门户网站</dd>" in timeline
+    assert "staff_meeting" not in timeline and "publicity_channels" not in timeline
+    assert "<dt>单位层级</dt><dd>乡镇(街道)</dd>" in timeline  # the start form's facts, by their labels
+    assert "组织部干部监督科(演示)" in timeline and '<b class="who">organization</b>' not in timeline
+    english = text(login(world).get(f"/cases/{case_id}?lang=en"))
+    assert "staff_meeting" not in english
 
 
 def test_overdue_work_is_flagged(world, monkeypatch):
@@ -242,7 +257,7 @@ def test_upload_and_download_round_trip(world):
     response = upload(client, case_id, "审计通知.pdf", PDF)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{case_id}#attachments")
     page = text(client.get(f"/cases/{case_id}"))
-    assert "已上传" in page and "审计通知.pdf" in page and "上传附件 审计通知.pdf" in page
+    assert "已上传" in page and "审计通知.pdf" in page and "上传附件：审计通知.pdf" in page
     (attachment_id,) = re.findall(r'href="/cases/attachments/(\d+)"', page)
     download = client.get(f"/cases/attachments/{attachment_id}")
     assert download.status_code == 200 and download.data == PDF
@@ -348,7 +363,7 @@ def test_comments_appear_in_list_and_timeline(world):
     assert "<b>注意</b>" not in raw  # escaped
     page = unescape(raw)
     timeline = page[page.index('id="timeline"'):page.index('id="comments"')]
-    assert "发表意见: 请按期整改 <b>注意</b>" in timeline
+    assert "发表意见：请按期整改 <b>注意</b>" in timeline
     comments = page[page.index('id="comments"'):]
     assert "请按期整改" in comments and "organization" in comments
     client.post(f"/cases/{case_id}/comments", data={"body": "   "})

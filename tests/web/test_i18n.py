@@ -65,12 +65,11 @@ def test_every_coded_label_is_one_the_label_filter_translates():
     from engine.roles import ROLES
     from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
     from handlers import findings, ledger
-    from web import cases
     from web.i18n import KNOWN_LABELS
 
     tables = [ROLES, caselist.STATUS_NAMES, supervision.STATUS_NAMES, supervision.LIGHT_NAMES, AUDIT_TYPES,
               UNIT_LEVELS, findings.DUTY_NAMES, ledger.SEVERITY_NAMES, ledger.ITEM_STATUS_NAMES,
-              ledger.VISIT_RESULT_NAMES, ledger.CONTACT_ROLE_NAMES, cases._CASE_STATUS_EVENTS,
+              ledger.VISIT_RESULT_NAMES, ledger.CONTACT_ROLE_NAMES,
               {b[0]: b[1] for b in supervision.AGE_BUCKETS}]
     missing = sorted({text for table in tables for text in table.values()} - KNOWN_LABELS)
     assert not missing, f"add to web/i18n.py RUNTIME_LABELS: {missing}"
