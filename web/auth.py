@@ -40,6 +40,13 @@ class SignedIn(UserMixin):
         self.actor = Actor.of(user)
         self.role_names = [ROLES.get(r, r) for r in user.roles or []]
 
+    @property
+    def may_start(self) -> bool:
+        """Whether some deployed process lets this user open a case (the nav shows 发起联审)."""
+        if not hasattr(self, "_may_start"):
+            self._may_start = bool(self.actor.roles) and bool(engine().startable(self.actor))
+        return self._may_start
+
 
 def engine():
     return current_app.extensions["duban"]
