@@ -53,11 +53,11 @@ class Actor:
 
     def require_case(self, case: Case) -> None:
         if not self.may_see_case(case):
-            raise Forbidden("您无权查看此案件")
+            raise Forbidden("您无权查看此项目")
 
     def require_case_unit(self, unit: str) -> None:
         if not self.in_scope(unit):
-            raise Forbidden("您无权处理此案件")
+            raise Forbidden("您无权处理此项目")
 
     def require_see_work(self, item: WorkItem) -> None:
         if not self.may_see_work(item):
@@ -66,15 +66,15 @@ class Actor:
     def require_release(self, item: WorkItem) -> None:
         self.require_see_work(item)
         if not self.may_release(item):
-            raise Forbidden(f"只有认领人或督办人员可以退回此事项 (认领人: {item.assignee or '无'})")
+            raise Forbidden(f"只有签收人或督办人员可以取消签收此事项（签收人：{item.assignee or '无'}）")
 
     def require_work(self, item: WorkItem) -> None:
         if not self.in_scope(item.unit):
             raise Forbidden("您无权办理此事项")
         if item.role not in self.roles and not self.operator:
-            raise Forbidden(f"您没有办理此步骤所需的角色: {item.role}")  # in their unit: naming it tells nothing new
+            raise Forbidden(f"您没有办理此步骤所需的角色：{item.role}")  # in their unit: naming it tells nothing new
         if item.assignee and item.assignee != self.username and not self.operator:
-            raise Forbidden(f"此事项已由 {item.assignee} 认领")
+            raise Forbidden(f"此事项已由 {item.assignee} 签收")
 
 
 OPERATOR = Actor("cli", operator=True)

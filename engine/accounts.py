@@ -37,10 +37,10 @@ def add_user(session: Session, username: str, password: str, roles: list[str], u
     return user
 
 
-DEMO_ROLE_NAMES = {"organization": "组织部干部监督科(演示)", "staffing": "编办监督检查科(演示)",
-                   "audit": "审计局经济责任审计科(演示)", "discipline": "纪委监委(演示)",
-                   "leading_office": "三责联审领导小组办公室(演示)", "supervisor": "三责联审领导小组(演示)",
-                   "designer": "流程设计员(演示)"}
+DEMO_ROLE_NAMES = {"organization": "组织部干部监督科（演示）", "staffing": "编办监督检查科（演示）",
+                   "audit": "审计局经济责任审计科（演示）", "discipline": "纪委监委（演示）",
+                   "leading_office": "三责联审领导小组办公室（演示）", "supervisor": "三责联审领导小组（演示）",
+                   "designer": "流程设计员（演示）"}
 
 
 def create_demo_accounts(session: Session) -> list[str]:
@@ -54,7 +54,7 @@ def create_demo_accounts(session: Session) -> list[str]:
     from .demo import UNIT_ACCOUNT_UNIT, demo_clerks
 
     accounts = [(role, [role], [UNIT_ACCOUNT_UNIT] if role == "unit" else None,
-                 f"{UNIT_ACCOUNT_UNIT}党政办(演示)" if role == "unit" else DEMO_ROLE_NAMES.get(role, f"{label}(演示)"))
+                 f"{UNIT_ACCOUNT_UNIT}党政办（演示）" if role == "unit" else DEMO_ROLE_NAMES.get(role, f"{label}（演示）"))
                 for role, label in ROLES.items()]
     accounts += [(username, ["unit"], [unit], display) for username, display, unit in demo_clerks()]
     existing = set(session.scalars(select(User.username).where(User.username.in_([a[0] for a in accounts]))).all())
@@ -74,7 +74,7 @@ def create_demo_accounts(session: Session) -> list[str]:
 def actor_for(session: Session, username: str) -> Actor:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"用户不存在: {username}")
+        raise NotFound(f"用户不存在：{username}")
     return Actor.of(user)
 
 
@@ -112,3 +112,8 @@ def people(session: Session, usernames: set[str]) -> dict[str, Person]:
         return {}
     rows = session.execute(select(User.username, User.display_name, User.roles).where(User.username.in_(sorted(usernames))))
     return {u: Person(name or u, "、".join(ROLES.get(r, r) for r in roles or [])) for u, name, roles in rows}
+
+
+def display_names(session: Session) -> dict[str, str]:
+    """Every user's display name by username (an office has hundreds of accounts, not millions)."""
+    return dict(session.execute(select(User.username, User.display_name)).all())

@@ -65,7 +65,7 @@ def check_upload(upload: Upload) -> tuple[str, str]:
     name = clean_filename(upload.filename)
     ext = os.path.splitext(name)[1].lower()
     if not name or ext not in ALLOWED_TYPES:
-        raise InvalidData("不支持的附件类型", details={"file": [f"允许: {' '.join(sorted(ALLOWED_TYPES))}"]})
+        raise InvalidData("不支持的附件类型", details={"file": [f"允许：{' '.join(sorted(ALLOWED_TYPES))}"]})
     if not upload.content:
         raise InvalidData("附件为空", details={"file": ["文件没有内容"]})
     if len(upload.content) > MAX_ATTACHMENT_BYTES:
@@ -98,10 +98,10 @@ def add_attachment(session: Session, case_id: int, upload: Upload, actor: str, n
 def attachment_file(session: Session, attachment_id: int, root: Path | None = None) -> tuple[Attachment, Path]:
     row = session.get(Attachment, attachment_id)
     if row is None:
-        raise NotFound(f"附件不存在: {attachment_id}")
+        raise NotFound(f"附件不存在：{attachment_id}")
     path = _blob_path(root or attachments_dir(), row.sha256)
     if not path.exists():
-        raise NotFound(f"附件文件缺失: {row.filename}")
+        raise NotFound(f"附件文件缺失：{row.filename}")
     return row, path
 
 

@@ -17,7 +17,7 @@ from .errors import NotFound
 from .models import Attachment, Case, ProcessVersion, WorkItem
 
 STATUSES = ("running", "completed", "error", "terminated")
-STATUS_NAMES = {"running": "办理中", "completed": "已办结", "error": "出错", "suspended": "已挂起", "terminated": "已终止"}
+STATUS_NAMES = {"running": "办理中", "completed": "已办结", "error": "系统异常", "suspended": "已暂停", "terminated": "已终止"}
 PER_PAGE = 25
 
 
@@ -152,7 +152,7 @@ def get_case(session: Session, case_id: int) -> Case:
     """The case's summary row (state and data stay unloaded); NotFound for unknown ids."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"案件不存在: {case_id}")
+        raise NotFound(f"项目不存在：{case_id}")
     return case
 
 
@@ -168,7 +168,7 @@ def case_bpmn(session: Session, case_id: int, actor: Actor) -> str:
     case = seen_case(session, case_id, actor)
     xml = session.scalar(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == case.process_version_id))
     if xml is None:
-        raise NotFound(f"流程版本不存在: {case.process_version_id}")
+        raise NotFound(f"流程版本不存在：{case.process_version_id}")
     return xml
 
 
@@ -176,7 +176,7 @@ def attachment_case(session: Session, attachment_id: int, actor: Actor) -> Case:
     """The case an attachment belongs to, if `actor` may see it (checked before the file is touched)."""
     case_id = session.scalar(select(Attachment.case_id).where(Attachment.id == attachment_id))
     if case_id is None:
-        raise NotFound(f"附件不存在: {attachment_id}")
+        raise NotFound(f"附件不存在：{attachment_id}")
     return seen_case(session, case_id, actor)
 
 
@@ -184,7 +184,7 @@ def seen_work_item(session: Session, work_item_id: int, actor: Actor) -> WorkIte
     """The work item if `actor` may see it: NotFound for unknown ids, Forbidden otherwise."""
     item = session.get(WorkItem, work_item_id)
     if item is None:
-        raise NotFound(f"待办事项不存在: {work_item_id}")
+        raise NotFound(f"待办事项不存在：{work_item_id}")
     actor.require_see_work(item)
     return item
 

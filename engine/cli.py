@@ -27,7 +27,7 @@ def _engine():
 
     db = Database()
     if not db.is_current():
-        raise DubanError(f"数据库未初始化或版本过旧, 请先运行 duban init ({db.engine.url.render_as_string(hide_password=True)})",
+        raise DubanError(f"数据库未初始化或版本过旧，请先运行 duban init ({db.engine.url.render_as_string(hide_password=True)})",
                          code="database_outdated")
     return Engine(db)
 
@@ -61,7 +61,7 @@ def domain_errors(fn):
         except ValidationFailed as err:
             for problem in err.details or []:
                 click.echo(str(problem))
-            click.echo(f"错误: {err.message}", err=True)
+            click.echo(f"错误：{err.message}", err=True)
             sys.exit(1)
         except InvalidData as err:
             click.echo(f"错误 [{err.code}]: {err.one_line()}", err=True)
@@ -71,7 +71,7 @@ def domain_errors(fn):
             sys.exit(_EXIT.get(err.code, 1))
         except SQLAlchemyError as err:
             reason = str(getattr(err, "orig", None) or err).splitlines()[0]
-            click.echo(f"错误 [database]: 数据库无法使用: {reason} (是否已运行 duban init?)", err=True)
+            click.echo(f"错误 [database]: 数据库无法使用：{reason}（是否已运行 duban init?）", err=True)
             sys.exit(1)
 
     return wrapper
@@ -82,7 +82,7 @@ def main() -> None:
     pass
 
 
-@main.command(help="创建或升级数据库; --demo 同时创建各角色的演示账号 (密码 demo)")
+@main.command(help="创建或升级数据库; --demo 同时创建各角色的演示账号（密码 demo）")
 @click.option("--demo", is_flag=True, help="create one demo account per role, password 'demo'")
 @domain_errors
 def init(demo: bool) -> None:
@@ -90,14 +90,14 @@ def init(demo: bool) -> None:
 
     db = Database()
     db.upgrade()
-    click.echo(f"数据库已就绪: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"数据库已就绪：{db.engine.url.render_as_string(hide_password=True)}")
     if demo:
         with db.transaction() as session:
             made = create_demo_accounts(session)
-        click.echo("演示账号 (密码 demo): " + (", ".join(made) if made else "已存在"))
+        click.echo("演示账号（密码 demo）：" + (", ".join(made) if made else "已存在"))
 
 
-@main.command(help="校验 BPMN 文件; 全部有效时退出码 0, 否则每个问题一行")
+@main.command(help="校验 BPMN 文件；全部有效时退出码 0, 否则每个问题一行")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--forms", "forms_dir", default=None, help="forms folder (default: forms/ beside each file)")
 def validate(paths: tuple[str, ...], forms_dir: str | None) -> None:
@@ -109,7 +109,7 @@ def validate(paths: tuple[str, ...], forms_dir: str | None) -> None:
     sys.exit(1 if problems else 0)
 
 
-@main.command(help="校验并部署流程; 每个流程输出 process_key version hash")
+@main.command(help="校验并部署流程；每个流程输出 process_key version hash")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--forms", "forms_dir", default=None)
 @click.option("--as", "username", default=None)
@@ -120,12 +120,12 @@ def deploy(paths: tuple[str, ...], forms_dir: str | None, username: str | None) 
     if not actor.operator and "designer" not in actor.roles:
         from .errors import Forbidden
 
-        raise Forbidden(f"用户 {actor.username} 不是流程设计员, 不能部署")
+        raise Forbidden(f"用户 {actor.username} 不是流程设计员，不能部署")
     for d in engine.deploy(list(paths), actor.username, forms_dir):
         click.echo(f"{d.process_key} {d.version} {d.content_hash}" + ("" if d.new else "  (unchanged)"))
 
 
-@main.command(help="发起案件, 输出新案件编号")
+@main.command(help="发起项目，输出新项目编号")
 @click.argument("process_key")
 @click.option("--data", "data", default="{}", help="case facts as a JSON object")
 @click.option("--as", "username", default=None)
@@ -150,7 +150,7 @@ def tasks(case_id: int | None, username: str | None, as_json: bool) -> None:
         click.echo("没有待办事项")
     for it in items:
         due = (it["due_at"] or "")[:10]
-        click.echo(f"{it['id']:>6}  案件{it['case_id']:<5} {it['step_name']:<16} {it['role']:<12} "
+        click.echo(f"{it['id']:>6}  项目{it['case_id']:<5} {it['step_name']:<16} {it['role']:<12} "
                    f"{it['unit']:<10} 期限 {due or '-':<10} {it['case_title']}")
 
 
@@ -163,10 +163,10 @@ def tasks(case_id: int | None, username: str | None, as_json: bool) -> None:
 def complete(work_item_id: int, data: str, username: str, expect_version: int | None) -> None:
     engine = _engine()
     case = engine.complete(work_item_id, _json_arg(data), _actor(engine, username), expect_version)
-    click.echo(f"案件 {case.id}: {case.status}" + (f"; 当前步骤: {case.current_steps}" if case.current_steps else ""))
+    click.echo(f"项目 {case.id}: {case.status}" + (f"; 当前步骤：{case.current_steps}" if case.current_steps else ""))
 
 
-@main.command("case", help="查看案件: 状态、当前步骤、完整历史")
+@main.command("case", help="查看项目：状态、当前步骤、完整历史")
 @click.argument("case_id", type=int)
 @click.option("--as", "username", default=None)
 @click.option("--json", "as_json", is_flag=True)
@@ -177,9 +177,9 @@ def case_cmd(case_id: int, username: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(view, ensure_ascii=False, indent=2))
         return
-    click.echo(f"案件 {view['id']}  {view['title']}  [{view['process_name']} v{view['version']}]")
-    click.echo(f"状态: {view['status']}  当前步骤: {'、'.join(view['current_steps']) or '-'}")
-    click.echo("历史:")
+    click.echo(f"项目 {view['id']}  {view['title']}  [{view['process_name']} v{view['version']}]")
+    click.echo(f"状态：{view['status']}  当前步骤：{'、'.join(view['current_steps']) or '-'}")
+    click.echo("历史：")
     for ev in view["history"]:
         click.echo(f"  {ev['seq']:>4} {ev['at']} {ev['actor']:<14} {ev['kind']:<16} {ev['step_name'] or ''}")
 
@@ -189,7 +189,7 @@ def user() -> None:
     pass
 
 
-@user.command("add", help="新建账号 (密码至少 10 个字符, 交互输入)")
+@user.command("add", help="新建账号（密码至少 10 个字符，交互输入）")
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True, help="role id, repeatable")
 @click.option("--unit", "units", multiple=True, help="unit in scope, repeatable; none = all units")
@@ -202,10 +202,10 @@ def user_add(username: str, roles: tuple[str, ...], units: tuple[str, ...], disp
 
     with Database().transaction() as session:
         add_user(session, username, password, list(roles), list(units) or None, display_name)
-    click.echo(f"已创建账号 {username}: 角色 {', '.join(roles)}; 单位 {', '.join(units) or '全部'}")
+    click.echo(f"已创建账号 {username}: 角色 {', '.join(roles)}；单位 {', '.join(units) or '全部'}")
 
 
-@user.command("token", help="为账号签发 API 令牌 (只显示一次)")
+@user.command("token", help="为账号签发 API 令牌（只显示一次）")
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True)
 @domain_errors
@@ -219,11 +219,11 @@ def user_token(username: str, name: str) -> None:
     with Database().transaction() as session:
         account = session.scalar(select(User).where(User.username == username))
         if account is None:
-            raise NotFound(f"用户不存在: {username}")
+            raise NotFound(f"用户不存在：{username}")
         click.echo(issue_token(session, account, name))
 
 
-@main.command(help="创建演示案件并打印命令演练 (demo databases only)")
+@main.command(help="创建演示项目并打印命令演练 (demo databases only)")
 @domain_errors
 def demo() -> None:
     from . import demo as demo_data
@@ -236,13 +236,13 @@ def demo() -> None:
     with engine.db.reading() as session:
         existing = session.scalars(select(Case.id).order_by(Case.id)).all()
     if existing:
-        click.echo(f"已有 {len(existing)} 个案件, 不再生成演示数据")
+        click.echo(f"已有 {len(existing)} 个项目，不再生成演示数据")
         click.echo(demo_data.walkthrough(engine, list(existing)))
         return
     click.echo(demo_data.walkthrough(engine, demo_data.seed(engine)))
 
 
-@main.command(help="启动网页服务 (登录页 /login), 单机默认同时运行定时任务")
+@main.command(help="启动网页服务（登录页 /login），单机默认同时运行定时任务")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -259,11 +259,11 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
         from .worker import start_scheduler
 
         start_scheduler(app.extensions["duban"])
-    click.echo(f"督办已启动: http://{host}:{port}/login  (Ctrl-C 停止)")
+    click.echo(f"督办已启动：http://{host}:{port}/login  (Ctrl-C 停止)")
     waitress_serve(app, host=host, port=port, threads=threads, ident="duban")
 
 
-@main.command(help="运行定时任务: BPMN 定时器、催办、督办 (可同时运行多个)")
+@main.command(help="运行定时任务：BPMN 定时器、催办、督办（可同时运行多个）")
 @click.option("--interval", default=1.0, show_default=True, type=float, help="seconds between polls")
 @click.option("--once", is_flag=True, help="fire what is due now and exit")
 @domain_errors
@@ -278,7 +278,7 @@ def worker(interval: float, once: bool) -> None:
     if once:
         click.echo(f"已处理 {TimerRunner(engine).run_due()} 项")
         return
-    click.echo(f"定时任务已启动, 每 {interval} 秒检查一次 (Ctrl-C 停止)")
+    click.echo(f"定时任务已启动，每 {interval} 秒检查一次（Ctrl-C 停止）")
     try:
         start_scheduler(engine, interval, blocking=True)
     except (KeyboardInterrupt, SystemExit):

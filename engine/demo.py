@@ -72,10 +72,10 @@ class Unit:
     def clerk(self) -> str:
         """What the unit's clerk is called in the app."""
         if self.level == "town":
-            return f"{self.name}党政办(演示)"
+            return f"{self.name}党政办（演示）"
         if self.kind == "district":
-            return f"{self.name}委办公室(演示)"
-        return f"{self.name}办公室(演示)"
+            return f"{self.name}委办公室（演示）"
+        return f"{self.name}办公室（演示）"
 
     @property
     def username(self) -> str:
@@ -585,12 +585,12 @@ class _Writer:
         what = {"personnel": "选人用人、干部管理监督", "establishment": "内设机构、编制使用、领导职数和实名制管理",
                 "finance": "财政财务收支、内部控制和重大经济事项决策"}[duty]
         if not found:
-            return f"经审查, {unit}{what}总体规范, 未发现明显问题。"
-        return f"经审查, {unit}{what}基本规范, 发现问题{len(found)}个: " + "; ".join(d for d, _, _ in found) + "。"
+            return f"经审查，{unit}{what}总体规范，未发现明显问题。"
+        return f"经审查，{unit}{what}基本规范，发现问题{len(found)}个：" + "；".join(d for d, _, _ in found) + "。"
 
     def _items_text(self, nos: list[int]) -> str:
         by_no = {no: (duty, d) for no, duty, d, _, _ in self.p.items}
-        return "\n".join(f"{no}. {by_no[no][1]}({DUTY_NAMES[by_no[no][0]]}): 已制定整改措施并落实到位, 佐证材料附后。"
+        return "\n".join(f"{no}. {by_no[no][1]}({DUTY_NAMES[by_no[no][0]]}): 已制定整改措施并落实到位，佐证材料附后。"
                          for no in nos)
 
     def _uses(self) -> list[str]:
@@ -629,7 +629,7 @@ class _Writer:
         start = notice + timedelta(days=1) if (today - notice).days >= 6 else notice
         end = today - timedelta(days=1) if today > start else start  # recorded the day after it closed
         received = self.rng.choice([0, 0, 0, 0, 1, 2])
-        note = (f"公示期间收到反映{received}件, 涉及干部选拔和财务报销, 已转联审组核实。" if received
+        note = (f"公示期间收到反映{received}件，涉及干部选拔和财务报销，已转联审组核实。" if received
                 else "公示期间未收到反映。")
         return {"publicity_start": start.isoformat(), "publicity_end": end.isoformat(),
                 "publicity_channels": self.rng.sample(["unit_bulletin", "website", "staff_meeting"], 2),
@@ -638,8 +638,8 @@ class _Writer:
     def entry_meeting(self, today: date) -> dict[str, Any]:
         unit = self.p.unit.name
         return {"meeting_date": today.isoformat(), "meeting_attendees": self._attendees(),
-                "meeting_note": f"联审组进点召开动员会, {unit}班子成员、中层干部和干部职工代表参会。联审组通报了三责联审的"
-                                "内容、程序和纪律要求, 公布了联系电话和意见箱。"}
+                "meeting_note": f"联审组进点召开动员会，{unit}班子成员、中层干部和干部职工代表参会。联审组通报了三责联审的"
+                                "内容、程序和纪律要求，公布了联系电话和意见箱。"}
 
     def _review(self, duty: str, methods: list[str]) -> dict[str, Any]:
         return {f"{duty}_methods": methods, f"{duty}_score": self.scores[duty],
@@ -656,10 +656,10 @@ class _Writer:
 
     def feedback(self, today: date) -> dict[str, Any]:
         n = len(self.p.items)
-        response = ("对反馈意见无异议, 将认真研究制定整改方案, 立行立改、举一反三。" if n else
-                    "对反馈意见无异议, 将进一步巩固和完善内部管理制度。")
+        response = ("对反馈意见无异议，将认真研究制定整改方案，立行立改、举一反三。" if n else
+                    "对反馈意见无异议，将进一步巩固和完善内部管理制度。")
         if n and self.rng.random() < 0.25:
-            response = f"对第{self.rng.randint(1, n)}项问题作出说明: 系历史遗留问题, 已提交书面说明材料; 同意整改。"
+            response = f"对第{self.rng.randint(1, n)}项问题作出说明：系历史遗留问题，已提交书面说明材料；同意整改。"
         data = {"feedback_date": today.isoformat(), "feedback_method": self.rng.choice(["meeting", "meeting", "talk"]),
                 "unit_response": response}
         if self.p.key == SUZHOU:
@@ -669,19 +669,19 @@ class _Writer:
 
     def _plan_text(self) -> str:
         if not self.p.items:
-            return "联审未发现需整改的问题, 单位继续巩固完善内部管理制度。"
-        return (f"针对反馈的{len(self.p.items)}个问题, 逐项明确责任领导、责任人、整改措施和完成时限: "
+            return "联审未发现需整改的问题，单位继续巩固完善内部管理制度。"
+        return (f"针对反馈的{len(self.p.items)}个问题，逐项明确责任领导、责任人、整改措施和完成时限："
                 + "; ".join(f"{no}. {d}" for no, _, d, _, _ in self.p.items)
-                + f"。重大问题由{self.facts['unit_principal']}同志牵头, 一般问题由{self.facts['unit_deputy']}同志负责。")
+                + f"。重大问题由{self.facts['unit_principal']}同志牵头，一般问题由{self.facts['unit_deputy']}同志负责。")
 
     def consolidate(self, today: date) -> dict[str, Any]:
         items = self.p.items
         majors = sum(1 for *_, s, _ in items if s == "major")
-        summary = (f"综合三方审查情况, {self.facts['cadre_name']}同志任职期间能够认真履行用人、用编、用财责任, "
-                   f"综合评分{self.overall}分, 评价等次为“{GRADE_NAMES[grade_for(self.overall)]}”。")
-        summary += (f"共发现问题{len(items)}个, 其中重大问题{majors}个, 建议限期整改。" if items else "未发现需整改的问题。")
+        summary = (f"综合三方审查情况，{self.facts['cadre_name']}同志任职期间能够认真履行用人、用编、用财责任，"
+                   f"综合评分{self.overall}分，评价等次为“{GRADE_NAMES[grade_for(self.overall)]}”。")
+        summary += (f"共发现问题{len(items)}个，其中重大问题{majors}个，建议限期整改。" if items else "未发现需整改的问题。")
         if self.p.serious:
-            summary += "其中设立账外账户问题性质严重、影响较坏, 建议挂牌督办、限期解决。"
+            summary += "其中设立账外账户问题性质严重、影响较坏，建议挂牌督办、限期解决。"
         data = {"overall_score": self.overall, "evaluation_grade": grade_for(self.overall),
                 "consolidate_summary": summary, "serious": self.p.serious}
         if self.p.key == XINGHUA:
@@ -691,7 +691,7 @@ class _Writer:
     def report_rectification(self, today: date) -> dict[str, Any]:
         self.round += 1
         nos = list(self.open)
-        return {"rectification_report": f"第{self.round}轮整改情况报告:\n" + self._items_text(nos),
+        return {"rectification_report": f"第{self.round}轮整改情况报告：\n" + self._items_text(nos),
                 "rectification_report_date": today.isoformat(), "reported_item_nos": nos}
 
     rectify = report_rectification
@@ -700,11 +700,11 @@ class _Writer:
         if self.round < self.p.rounds:
             keep = self.open[-1:]
             closed = [n for n in self.open if n not in keep]
-            note = (f"第{self.round}次回访: 逐项核实整改佐证材料, 实地查看相关台账。第{'、'.join(map(str, keep))}项"
-                    "整改尚未到位, 要求继续整改并按期报送。")
+            note = (f"第{self.round}次回访：逐项核实整改佐证材料，实地查看相关台账。第{'、'.join(map(str, keep))}项"
+                    "整改尚未到位，要求继续整改并按期报送。")
         else:
             closed = list(self.open)
-            note = f"第{self.round}次回访: 逐项核实整改佐证材料, 实地查看相关台账, 问题均已整改到位, 予以销号。"
+            note = f"第{self.round}次回访：逐项核实整改佐证材料，实地查看相关台账，问题均已整改到位，予以销号。"
         self.open = [n for n in self.open if n not in closed]
         return {"visit_date": today.isoformat(), "closed_item_nos": closed, "visit_note": note}
 
@@ -712,7 +712,7 @@ class _Writer:
 
     def _conclusion(self) -> str:
         items = self.p.items
-        text = (f"{self.facts['cadre_name']}同志任{self.p.unit.name}{self.p.post}期间, 能够认真履行用人、用编、用财责任, "
+        text = (f"{self.facts['cadre_name']}同志任{self.p.unit.name}{self.p.post}期间，能够认真履行用人、用编、用财责任，"
                 f"综合评价为“{GRADE_NAMES[grade_for(self.overall)]}”。")
         return text + (f"联审发现的{len(items)}个问题已全部整改到位。" if items else "联审未发现需整改的问题。")
 
@@ -726,20 +726,20 @@ class _Writer:
         return {"notice_no": self._notice_no(), "notice_date": today.isoformat(),
                 "notice_channels": ["written_notice", self.rng.choice(["unit_bulletin", "staff_meeting"])],
                 "planned_entry_date": entry.isoformat(),
-                "materials_requested": "任职以来党委(组)会议记录、年度工作总结、“三定”规定及人员花名册、工资发放表、"
+                "materials_requested": "任职以来党委（组）会议记录、年度工作总结、“三定”规定及人员花名册、工资发放表、"
                                        "财务账簿凭证和重大经济事项决策资料"}
 
     def mobilization(self, today: date) -> dict[str, Any]:
         self.attendees = self._attendees()
         return {"meeting_date": today.isoformat(), "meeting_attendees": self.attendees,
-                "meeting_note": f"召开联审动员部署会, {self.p.unit.name}班子成员和干部职工参会, 部署联审任务, "
-                                "明确工作纪律, 公布联审组联系方式。"}
+                "meeting_note": f"召开联审动员部署会，{self.p.unit.name}班子成员和干部职工参会，部署联审任务，"
+                                "明确工作纪律，公布联审组联系方式。"}
 
     def self_report(self, today: date) -> dict[str, Any]:
         start, _ = self._audit_period(self.day("pre_audit_notice") or today)
         return {"self_report_date": today.isoformat(),
-                "self_report": f"本人自{start.year}年{start.month}月任{self.p.unit.name}{self.p.post}以来, 认真履行"
-                               "用人、用编、用财责任: 坚持集体研究决定干部任用, 严格执行“三定”规定和编制管理纪律, "
+                "self_report": f"本人自{start.year}年{start.month}月任{self.p.unit.name}{self.p.post}以来，认真履行"
+                               "用人、用编、用财责任：坚持集体研究决定干部任用，严格执行“三定”规定和编制管理纪律，"
                                "落实财务审批和“三重一大”集体决策制度。存在的不足和下一步打算……"}
 
     def democratic_appraisal(self, today: date) -> dict[str, Any]:
@@ -754,8 +754,8 @@ class _Writer:
 
     def individual_interviews(self, today: date) -> dict[str, Any]:
         return {"interviewed_count": int(self.rng.randint(12, 24) * max(1.0, self.size)),
-                "interview_notes": "个别访谈班子成员、中层干部和一般干部职工, 普遍反映被审干部工作扎实、作风民主; "
-                                   "也有意见反映部分事项决策程序不够规范, 已列入查验重点。"}
+                "interview_notes": "个别访谈班子成员、中层干部和一般干部职工，普遍反映联审对象工作扎实、作风民主；"
+                                   "也有意见反映部分事项决策程序不够规范，已列入查验重点。"}
 
     def verify_personnel(self, today: date) -> dict[str, Any]:
         found = [d for d, _, _ in self.p.findings.get("personnel", [])]
@@ -820,7 +820,7 @@ def _catalogues(engine: Engine) -> dict[str, dict[str, Any]]:
             version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == key)
                                         .order_by(ProcessVersion.version.desc()).limit(1))
             if version_id is None:
-                raise NotFound(f"流程未部署: {key} (先运行 duban deploy processes)")
+                raise NotFound(f"流程未部署：{key}（先运行 duban deploy processes）")
             out[key] = engine.versions.get(session, version_id).catalogue
         return out
 
@@ -843,7 +843,7 @@ def seed(engine: Engine, seed_value: int = 2026) -> list[int]:
     roles, units = _clerks(engine)
     missing = sorted({p.unit.username for p in plans if p.unit_work and p.unit.name not in units})
     if missing:
-        raise NotFound(f"缺少演示账号: {', '.join(missing[:5])} … (先运行 duban init --demo)")
+        raise NotFound(f"缺少演示账号：{', '.join(missing[:5])} … (先运行 duban init --demo)")
     real_clock, real_now = engine.clock, engine.clock()
     clock = _DemoClock(real_now)
     timelines = [timeline(p, catalogues[p.key], real_now) for p in plans]
@@ -861,7 +861,7 @@ def seed(engine: Engine, seed_value: int = 2026) -> list[int]:
             for step, at in tl.steps:
                 item = next((t for t in engine.tasks(OPERATOR, case_id) if t["step_id"] == step), None)
                 if item is None:
-                    raise NotFound(f"演示案件 #{case_id} 没有待办的 {step}: 流程与演示数据不符")
+                    raise NotFound(f"演示项目 #{case_id} 没有待办的 {step}: 流程与演示数据不符")
                 clock.now = at
                 actor = units[p.unit.name] if item["role"] == "unit" else roles[item["role"]]
                 engine.complete(item["id"], writer.data(step, at, item["form"]), actor)
@@ -906,7 +906,7 @@ def _timer_incident(engine: Engine, case_id: int) -> None:
         raise sqlite3.OperationalError("database is locked")
     except sqlite3.OperationalError as cause:
         trace = "".join(traceback.format_exception(cause))
-    err = StepFailed(f"{title}: 步骤执行失败, 未做任何更改: OperationalError: database is locked",
+    err = StepFailed(f"{title}: 步骤执行失败，未做任何更改：OperationalError: database is locked",
                      details={"step_id": "escalate_overdue_report", "step_name": "逾期未报督办", "trace": trace})
     engine.record_incident(case_id, {"kind": "timers", "timer_ids": timer_ids}, err)
 
@@ -932,7 +932,7 @@ def walkthrough(engine: Engine, case_ids: list[int]) -> str:
 演示数据已就绪: {len(case_ids)} 个案件 (兴化 51 人: 届中 21、离任 30, 乡镇 30、市级机关部门 21;
   苏州 48 人: 市本级 7、县级市(区) 41)
   办理中 {lights.running}: 绿灯 {lights.green}、黄灯 {lights.yellow} (3 日内到期)、红灯 {lights.red} (已逾期、已督办);
-  已办结 {statuses.get('completed', 0)}; 出错 {statuses.get('error', 0)} (案件 #{error_case}: 定时步骤失败, 督办人员可重试);
+  已办结 {statuses.get('completed', 0)}；出错 {statuses.get('error', 0)} (案件 #{error_case}: 定时步骤失败, 督办人员可重试);
   挂牌督办 案件 #{listed_case}
 
 演示账号 (密码 demo):

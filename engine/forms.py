@@ -168,7 +168,7 @@ def with_options(schema: dict[str, Any] | None, choices: Callable[[str], list[di
 
 
 # --- cross-field rules ---------------------------------------------------------------------------
-# A form's JSON Schema may carry "x-rules": [{"check": EXPR, "field": NAME, "message": 中文, "message_en": English,
+# A form's JSON Schema may carry "x-rules": [{"check": EXPR, "field": NAME, "message": 中文，"message_en": English,
 # "uses": [NAMES], "defaults": {NAME: VALUE}}]. EXPR is a safe expression (engine.expressions, never eval) over the submitted fields and the case data; the
 # rule fails when it is false. A rule whose fields are missing or already wrong is not judged: the field's own
 # message says what to fix first.
@@ -202,7 +202,7 @@ def rule_problems(schema: dict[str, Any]) -> list[str]:
     from handlers import registered_options
 
     props = schema.get("properties") or {}
-    problems = [f"{name}: {OPTIONS_KEY} 的选项来源未注册: {sub[OPTIONS_KEY]}" for name, sub in props.items()
+    problems = [f"{name}: {OPTIONS_KEY} 的选项来源未注册：{sub[OPTIONS_KEY]}" for name, sub in props.items()
                 if isinstance(sub, dict) and OPTIONS_KEY in sub and sub[OPTIONS_KEY] not in registered_options()]
     rules = schema.get(RULES_KEY)
     if rules is None:

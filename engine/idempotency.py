@@ -66,11 +66,11 @@ def reserve(db: Database, username: str, key: str, process_key: str, data: dict[
         if row is None:  # expired and purged by another request a moment ago
             raise InProgress("相同 Idempotency-Key 的请求刚刚过期，请重试。")
         if row.request_hash != digest:
-            raise KeyReused("此 Idempotency-Key 已用于内容不同的立案请求；新的请求请使用新的键。")
+            raise KeyReused("此 Idempotency-Key 已用于内容不同的立项请求；新的请求请使用新的键。")
         if row.status == "done":
             return row.case_id
         if row.created_at > now - STALE:
-            raise InProgress("相同 Idempotency-Key 的立案请求正在处理，请稍后重试。")
+            raise InProgress("相同 Idempotency-Key 的立项请求正在处理，请稍后重试。")
         started = _started_case(session, username, process_key, data, row.created_at)
         if started is not None:
             row.status, row.case_id = "done", started

@@ -13,7 +13,7 @@ from .state import dump_state, load_state
 
 def _require_oversight(actor: Actor) -> None:
     if not actor.oversees:
-        raise Forbidden(f"用户 {actor.username} 不是督办人员, 不能处理案件状态")
+        raise Forbidden(f"用户 {actor.username} 不是督办人员，不能处理项目状态")
 
 
 def _set_status(engine: Engine, case_id: int, actor: Actor, allowed_from: set[str], to: str, kind: str,
@@ -22,9 +22,9 @@ def _set_status(engine: Engine, case_id: int, actor: Actor, allowed_from: set[st
     with engine.db.transaction() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound(f"案件不存在: {case_id}")
+            raise NotFound(f"项目不存在：{case_id}")
         if case.status not in allowed_from:
-            raise Conflict(f"案件 {case_id} 当前状态为 {case.status}, 不能{_VERBS[kind]}")
+            raise Conflict(f"项目 {case_id} 当前状态为 {case.status}，不能{_VERBS[kind]}")
         previous = case.status
         session.execute(update(Case).where(Case.id == case_id, Case.status == previous)
                         .values(status=to, last_activity_at=now, lock_version=Case.lock_version + 1))
@@ -32,7 +32,7 @@ def _set_status(engine: Engine, case_id: int, actor: Actor, allowed_from: set[st
                      after={"status": to, **({"note": note} if note else {})})
 
 
-_VERBS = {"case_suspended": "挂起", "case_resumed": "恢复", "case_terminated": "终止", "case_retried": "重试"}
+_VERBS = {"case_suspended": "暂停办理", "case_resumed": "恢复", "case_terminated": "终止", "case_retried": "重试"}
 
 
 def open_incidents(engine: Engine, case_id: int) -> list[Incident]:
@@ -46,7 +46,7 @@ def retry(engine: Engine, case_id: int, actor: Actor) -> str:
     _require_oversight(actor)
     incidents = open_incidents(engine, case_id)
     if not incidents:
-        raise Conflict(f"案件 {case_id} 没有待处理的故障")
+        raise Conflict(f"项目 {case_id} 没有待处理的系统异常")
     _set_status(engine, case_id, actor, {"error"}, "running", "case_retried")
     now = engine.clock()
     with engine.db.transaction() as session:
@@ -78,9 +78,9 @@ def terminate(engine: Engine, case_id: int, actor: Actor, note: str = "") -> Non
     with engine.db.transaction() as session:
         case = session.get(Case, case_id, with_for_update=True)  # case before its items and timers, as steps lock
         if case is None:
-            raise NotFound(f"案件不存在: {case_id}")
+            raise NotFound(f"项目不存在：{case_id}")
         if case.status in ("completed", "terminated"):
-            raise Conflict(f"案件 {case_id} 已{'办结' if case.status == 'completed' else '终止'}")
+            raise Conflict(f"项目 {case_id} 已{'办结' if case.status == 'completed' else '终止'}")
         version = engine.versions.get(session, case.process_version_id)
         workflow = load_state(case.state_json, version.spec, version.subprocess_specs, None)
         workflow.cancel()

@@ -223,7 +223,7 @@ class Timer(Base):
 
 
 class Notification(Base):
-    """A message to a person (催办, 督办), written in the step's transaction; e-mail goes out after commit."""
+    """A message to a person (催办，督办), written in the step's transaction; e-mail goes out after commit."""
 
     __tablename__ = "notification"
     id: Mapped[int] = mapped_column(primary_key=True)

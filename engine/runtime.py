@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import random
 import time
 import traceback
@@ -90,7 +89,7 @@ class Engine:
         """Validate every file, then store each process as an immutable version; all or nothing."""
         problems, parsed = check_paths(paths, forms_dir)
         if problems:
-            raise ValidationFailed(f"{len(problems)} 个问题, 未部署任何流程", details=problems)
+            raise ValidationFailed(f"{len(problems)} 个问题，未部署任何流程", details=problems)
         results = []
         with self.db.transaction() as session:
             for proc in parsed:
@@ -116,15 +115,15 @@ class Engine:
             version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == process_key)
                                         .order_by(ProcessVersion.version.desc()).limit(1))
             if version_id is None:
-                raise NotFound(f"流程未部署: {process_key}")
+                raise NotFound(f"流程未部署：{process_key}")
             version = self.versions.get(session, version_id)
             start = version.catalogue["start"]
             if not actor.operator and start.get("role") and start["role"] not in actor.roles:
-                raise Forbidden(f"用户 {actor.username} 没有发起此流程所需的角色: {start['role']}")
-            check_form(start.get("form"), data, "立案")
+                raise Forbidden(f"用户 {actor.username} 没有发起此流程所需的角色：{start['role']}")
+            check_form(start.get("form"), data, "立项")
             unit = str(data.get("unit") or "")
             if not actor.in_scope(unit):
-                raise Forbidden(f"用户 {actor.username} 无权为单位 {unit} 立案")
+                raise Forbidden(f"用户 {actor.username} 无权为单位 {unit} 立项")
             title = _title(data, version.name)
             case_id = session.execute(insert(CASES).values(
                 process_version_id=version.id, process_key=process_key, title=title, unit=unit, status="running",
@@ -188,9 +187,9 @@ class Engine:
                 raise Conflict(f"待办事项 {work_item_id} 已{_status_text(item.status)}" +
                                (f" (由 {item.completed_by})" if item.completed_by else ""))
             if case.status != "running":
-                raise Conflict(f"案件 {case.id} 当前{_CASE_STATES.get(case.status, case.status)}, 暂不能办理")
+                raise Conflict(f"项目 {case.id} 当前{_CASE_STATES.get(case.status, case.status)}，暂不能办理")
             if expected_version is not None and expected_version != case.lock_version:
-                raise Conflict(f"案件 {case.id} 已被他人更新 (版本 {case.lock_version}, 您看到的是 {expected_version})")
+                raise Conflict(f"项目 {case.id} 已被他人更新（版本 {case.lock_version}，您看到的是 {expected_version}）")
             version = self.versions.get(session, case.process_version_id)
             workflow = self._workflow(session, case, version)
             workflow.script_engine = self._script_engine(session, case, actor, now)
@@ -205,7 +204,7 @@ class Engine:
             timers_before = set(waiting_timers(workflow)) if version.catalogue.get("has_timers", True) else set()
             task.data.update(copy.deepcopy(data))  # a retried attempt starts again from the clerk's own data
             try:
-                with engine_time(self.clock):
+                with engine_time(self.clock), expressions.step_budget(expressions.STEP_SECONDS):
                     self._run(task.run, item.step_name)
                 self._advance(session, case, workflow, version.catalogue, log, now,
                               completed=(item.id, actor.username), timers_before=timers_before, known=known)
@@ -227,7 +226,7 @@ class Engine:
         rows = conn.execute(STEP_ROWS, {"item_id": work_item_id}).all()
         item = next((row for row in rows if row.id == work_item_id), None)
         if item is None:
-            raise NotFound(f"待办事项不存在: {work_item_id}")
+            raise NotFound(f"待办事项不存在：{work_item_id}")
         case = CaseState(*(getattr(item, f"case__{name}") for name in CaseState.COLUMNS))
         return item, case, [row for row in rows if row.status == "ready"]
 
@@ -269,18 +268,18 @@ class Engine:
                 session.execute(LOCK_CASE_OF_ITEM, {"item_id": work_item_id})  # case before item: the steps' lock order
             item = session.get(WorkItem, work_item_id)
             if item is None:
-                raise NotFound(f"待办事项不存在: {work_item_id}")
+                raise NotFound(f"待办事项不存在：{work_item_id}")
             allowed(item)
             if item.status != "ready":
                 raise Conflict(f"待办事项 {work_item_id} 已{_status_text(item.status)}")
             if check_free and assignee and item.assignee not in (None, assignee):
-                raise Conflict(f"此事项已由 {item.assignee} 认领")
+                raise Conflict(f"此事项已由 {item.assignee} 签收")
             previous = item.assignee
             stmt = update(WorkItem).where(WorkItem.id == item.id, WorkItem.status == "ready")
             if check_free and assignee:
                 stmt = stmt.where(or_(WorkItem.assignee.is_(None), WorkItem.assignee == assignee))
             if session.execute(stmt.values(assignee=assignee).execution_options(synchronize_session=False)).rowcount != 1:
-                raise Conflict(f"待办事项 {work_item_id} 刚被他人处理, 请刷新")
+                raise Conflict(f"待办事项 {work_item_id} 刚被他人处理，请刷新")
             append_event(session, item.case_id, actor.username, kind, now, step_id=item.step_id,
                          step_name=item.step_name, work_item_id=item.id,
                          before={"assignee": previous}, after={"assignee": assignee})
@@ -305,7 +304,7 @@ class Engine:
         with self.db.reading() as session:
             item = session.get(WorkItem, work_item_id)
             if item is None:
-                raise NotFound(f"待办事项不存在: {work_item_id}")
+                raise NotFound(f"待办事项不存在：{work_item_id}")
             case = session.get(Case, item.case_id)
             actor.require_see_work(item)
             view = _item_view(item, case, self.versions.get(session, case.process_version_id))
@@ -324,7 +323,7 @@ class Engine:
         with self.db.reading() as session:
             case = session.get(Case, case_id)
             if case is None:
-                raise NotFound(f"案件不存在: {case_id}")
+                raise NotFound(f"项目不存在：{case_id}")
             actor.require_case(case)
             version = self.versions.get(session, case.process_version_id)
             events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
@@ -348,14 +347,14 @@ class Engine:
         try:
             data_json = json.dumps(data, ensure_ascii=False, allow_nan=False)
         except ValueError:  # NaN or Infinity from a handler: not JSON, and every reader of the case would choke
-            raise StepFailed(f"{case.title}: 步骤执行失败, 未做任何更改: 案件数据中有无效数字 (NaN 或无穷大)",
+            raise StepFailed(f"{case.title}: 步骤执行失败，未做任何更改：项目数据中有无效数字（NaN 或无穷大）",
                              details={"step_id": None, "step_name": None, "trace": "non-finite number in case data"})
         saved = session.connection().execute(SAVE_CASE, dict(
             case_id=case.id, seen=case.lock_version, status=case.status, current_steps=case.current_steps,
             last_activity_at=case.last_activity_at, completed_at=case.completed_at, event_seq=case.event_seq,
             next_due_at=case.next_due_at, state_json=dump_state(workflow), data_json=data_json))
         if saved.rowcount != 1:
-            raise CaseMoved(f"案件 {case.id} 已被他人同时更新, 请刷新后重试")
+            raise CaseMoved(f"项目 {case.id} 已被他人同时更新，请刷新后重试")
         case.lock_version += 1
 
     def _advance(self, session: Session, case: CaseState, workflow: BpmnWorkflow, catalogue: dict[str, Any],
@@ -380,7 +379,7 @@ class Engine:
                         step_id=step_id(task), step_name=catalogue["names"].get(step_id(task)) or step_id(task),
                         actor="system", before={k: old.get(k) for k in keys}, after={k: task.data[k] for k in keys})
 
-        with engine_time(self.clock):
+        with engine_time(self.clock), expressions.step_budget(expressions.STEP_SECONDS):  # one deadline for all
             while True:
                 self._run(lambda: workflow.do_engine_steps(before, after), case.title)
                 prune_history(workflow)
@@ -418,7 +417,7 @@ class Engine:
             details = {"step_id": step_id(task) if task else None,
                        "step_name": getattr(task.task_spec, "bpmn_name", None) if task else None,
                        "trace": "".join(traceback.format_exception(err))[-8000:]}
-            raise StepFailed(f"{where}: 步骤执行失败, 未做任何更改: {_reason(err)}", details=details) from err
+            raise StepFailed(f"{where}: 步骤执行失败，未做任何更改：{_reason(err)}", details=details) from err
 
     def record_incident(self, case_id: int, action: dict[str, Any], err: DubanError | str) -> None:
         """Put the case in `error` with an incident; nothing else about it changes."""
@@ -440,7 +439,7 @@ class Engine:
         def call_service(context, operation_name=None, operation_params=None, **_):
             handler = registered().get(operation_name)
             if handler is None:
-                raise StepFailed(f"未注册的处理程序: {operation_name}")
+                raise StepFailed(f"未注册的处理程序：{operation_name}")
             params = {k: v.get("value") for k, v in (operation_params or {}).items()}
             ctx = HandlerContext(session, case.id, case.unit, context, params, actor.username, now)
             return json.dumps(json_safe(handler(ctx)))
@@ -465,16 +464,16 @@ class _StepBudget:
 
     def __init__(self, where: str) -> None:
         self.where, self.spent = where, 0
-        self.deadline = time.monotonic() + float(os.environ.get("DUBAN_STEP_SECONDS", "3"))
+        self.deadline = time.monotonic() + expressions.STEP_SECONDS
 
     def spend(self) -> None:
         self.spent += 1
         if self.spent > STEP_TASKS:
-            raise StepFailed(f"{self.where}: 步骤执行失败, 未做任何更改: 一次办理自动执行了超过 {STEP_TASKS} 个环节, "
+            raise StepFailed(f"{self.where}: 步骤执行失败，未做任何更改：一次办理自动执行了超过 {STEP_TASKS} 个环节，"
                              f"流程可能陷入无人工环节的循环", details={"step_id": None, "step_name": None,
                                                                    "trace": f"more than {STEP_TASKS} engine tasks"})
         if time.monotonic() > self.deadline:
-            raise StepFailed(f"{self.where}: 步骤执行失败, 未做任何更改: 自动执行时间超过限制",
+            raise StepFailed(f"{self.where}: 步骤执行失败，未做任何更改：自动执行时间超过限制",
                              details={"step_id": None, "step_name": None, "trace": "step took too long"})
 
 
@@ -485,7 +484,7 @@ def _records_data(task) -> bool:
     return type(task.task_spec).__name__ in _RECORDED_KINDS
 
 
-_CASE_STATES = {"error": "出错待处理", "suspended": "已挂起", "terminated": "已终止", "completed": "已办结"}
+_CASE_STATES = {"error": "系统异常待处理", "suspended": "已暂停", "terminated": "已终止", "completed": "已办结"}
 
 
 def _failed_task(err: BaseException):
@@ -512,7 +511,7 @@ def step_form(session: Session, case_id: int, form: dict[str, Any] | None, data:
     def choices(name: str) -> list[dict[str, Any]]:
         source = registered_options().get(name)
         if source is None:
-            raise StepFailed(f"表单选项来源未注册: {name}")
+            raise StepFailed(f"表单选项来源未注册：{name}")
         return source(session, case_id, data)
 
     return with_options(form, choices)

@@ -29,7 +29,7 @@ class InstanceCap:
     """Fails the step, before any instance exists, when an activity asks for more than MAX_INSTANCES."""
 
     def refuse(self, my_task, what: str, english: str = "too many instances") -> None:
-        raise WorkflowTaskException(f"{self.bpmn_id}: {what}, 超过上限 {MAX_INSTANCES} ({english})", task=my_task)
+        raise WorkflowTaskException(f"{self.bpmn_id}: {what}，超过上限 {MAX_INSTANCES} ({english})", task=my_task)
 
     def check_collection(self, collection, my_task) -> None:
         if hasattr(collection, "__len__") and len(collection) > MAX_INSTANCES:
@@ -162,7 +162,7 @@ def _problem_from(err, checked: CheckedFile, display: str) -> Problem:
         found = checked.tree.getroot().xpath("//*[@id=$i]", i=element_id)
         line = found[0].sourceline if found else 0
     message = str(err).split("\n")[0]
-    return Problem(display, line, element_id, f"流程无法解析: {message}", "bpmn.parse")
+    return Problem(display, line, element_id, f"流程无法解析：{message}", "bpmn.parse")
 
 
 def parse_checked(checked: CheckedFile, display: str) -> tuple[list[Problem], list[ParsedProcess]]:
@@ -187,7 +187,7 @@ def parse_checked(checked: CheckedFile, display: str) -> tuple[list[Problem], li
                 catalogue_for(process, checked.forms), digest,
             ))
     except RecursionError:
-        return [Problem(display, 0, "-", "流程嵌套过深, 无法解析", "bpmn.parse")], []
+        return [Problem(display, 0, "-", "流程嵌套过深，无法解析", "bpmn.parse")], []
     except Exception as err:  # SpiffWorkflow raises many kinds; each is the user's to fix, not a crash
         return [_problem_from(err, checked, display)], []
     return [], parsed

@@ -28,7 +28,7 @@ from .roles import ROLES
 PER_PAGE = 50
 EXPORT_LIMIT = 20000  # rows in one Excel export
 OPEN_STATUSES = ("running", "error", "suspended")  # a case someone still has to act on
-STATUS_NAMES = {"running": "办理中", "completed": "已办结", "error": "出错", "suspended": "已挂起",
+STATUS_NAMES = {"running": "办理中", "completed": "已办结", "error": "系统异常", "suspended": "已暂停",
                 "terminated": "已终止"}
 LIGHTS = ("red", "yellow", "green")
 LIGHT_NAMES = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
@@ -40,7 +40,7 @@ WORK_KINDS = ("overdue", "step_stalled", "age", "step")
 # What each case action may start from (mirrors engine.incidents).
 ACTIONS_BY_STATUS = {"running": ("suspend", "terminate"), "error": ("retry", "suspend", "terminate"),
                      "suspended": ("resume", "terminate"), "completed": (), "terminated": ()}
-ACTION_NAMES = {"retry": "重试", "suspend": "挂起", "resume": "恢复", "terminate": "终止"}
+ACTION_NAMES = {"retry": "重试", "suspend": "暂停办理", "resume": "恢复", "terminate": "终止"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Settings:
 # --- who may look ------------------------------------------------------------------------------
 def require_oversight(actor: Actor) -> None:
     if not actor.oversees:
-        raise Forbidden(f"用户 {actor.username} 不是督办人员, 不能查看督办情况")
+        raise Forbidden(f"用户 {actor.username} 不是督办人员，不能查看督办情况")
 
 
 def _units(actor: Actor) -> frozenset[str] | None:
@@ -89,7 +89,7 @@ def in_scope(actor: Actor, unit: str) -> bool:
 def require_in_scope(actor: Actor, unit: str) -> None:
     require_oversight(actor)
     if not in_scope(actor, unit):
-        raise Forbidden("您无权督办此案件")
+        raise Forbidden("您无权督办此项目")
 
 
 def _case_scope(actor: Actor) -> ColumnElement[bool]:
@@ -285,7 +285,7 @@ def _newest_version(session: Session, process_key: str) -> ProcessVersion:
     version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
                              .order_by(ProcessVersion.version.desc()).limit(1))
     if version is None:
-        raise NotFound(f"流程不存在: {process_key}")
+        raise NotFound(f"流程不存在：{process_key}")
     return version
 
 
@@ -377,7 +377,7 @@ class ListFilter:
         else:
             light = text("light")
         if kind not in CASE_KINDS + WORK_KINDS:
-            raise NotFound(f"未知的列表: {kind[:50]}")
+            raise NotFound(f"未知的列表：{kind[:50]}")
         made = cls(kind, page=page)
         if kind == "light":
             made.light = light if light in LIGHTS else "red"
@@ -408,30 +408,30 @@ class ListFilter:
     def title(self, settings: Settings, step_name: str | None = None) -> str:
         """The list's Chinese title (also the Excel sheet's and file's name)."""
         if self.kind == "light":
-            return f"{LIGHT_NAMES[self.light or 'red']}案件"
+            return f"{LIGHT_NAMES[self.light or 'red']}项目"
         if self.kind == "stalled":
-            return f"停滞案件(超过 {settings.stalled_days} 天无办理)"
+            return f"停滞项目（超过 {settings.stalled_days} 天无办理）"
         if self.kind == "step_stalled":
-            return f"环节滞留待办(超过 {settings.step_days} 天)"
+            return f"环节滞留待办（超过 {settings.step_days} 天）"
         if self.kind == "error":
-            return "出错案件"
+            return "系统异常项目"
         if self.kind == "suspended":
-            return "挂起案件"
+            return "暂停办理"
         if self.kind == "listed":
-            return "挂牌督办案件"
+            return "挂牌督办项目"
         if self.kind == "overdue":
             parts = [p for p in (ROLES.get(self.role, self.role) if self.role else None, self.unit) if p]
             return "超期待办" + (f"({' · '.join(parts)})" if parts else "")
         if self.kind == "age":
             label = next(b[1] for b in AGE_BUCKETS if b[0] == self.bucket)
-            return f"待办账龄 {label}"
+            return f"待办时长 {label}"
         return f"{step_name or self.step} 待办"
 
     def short_name(self) -> str:
-        """A short name for file names: 红灯案件, 超期待办, …"""
-        return {"light": f"{LIGHT_NAMES.get(self.light or 'red', '')}案件", "stalled": "停滞案件",
-                "step_stalled": "环节滞留待办", "error": "出错案件", "suspended": "挂起案件", "listed": "挂牌督办案件",
-                "overdue": "超期待办", "age": "待办账龄", "step": "步骤待办"}[self.kind]
+        """A short name for file names: 红灯项目，超期待办, …"""
+        return {"light": f"{LIGHT_NAMES.get(self.light or 'red', '')}项目", "stalled": "停滞项目",
+                "step_stalled": "环节滞留待办", "error": "系统异常项目", "suspended": "暂停办理", "listed": "挂牌督办项目",
+                "overdue": "超期待办", "age": "待办时长", "step": "步骤待办"}[self.kind]
 
 
 def _age_condition(now: datetime, low: int, high: int | None) -> ColumnElement[bool]:
@@ -638,7 +638,7 @@ def case_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, se
               per_page: int | None = None) -> ListPage:
     """One page of the cases behind a case figure, the most urgent first."""
     if not flt.of_cases:
-        raise NotFound(f"不是案件列表: {flt.kind}")
+        raise NotFound(f"不是项目列表：{flt.kind}")
     settings = settings or Settings.from_config()
     per_page = per_page or settings.per_page
     total = _count_cases(session, actor, now, settings, flt)
@@ -700,7 +700,7 @@ def work_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, se
               per_page: int | None = None) -> ListPage:
     """One page of the ready work items behind a work figure, the most urgent first."""
     if flt.of_cases:
-        raise NotFound(f"不是待办列表: {flt.kind}")
+        raise NotFound(f"不是待办列表：{flt.kind}")
     settings = settings or Settings.from_config()
     per_page = per_page or settings.per_page
     where = _condition(actor, now, settings, flt)
@@ -759,7 +759,7 @@ def case_actions_context(session: Session, case_id: int) -> dict[str, Any]:
     the viewer oversees (`require_in_scope`)."""
     row = session.execute(select(Case.status, Case.unit).where(Case.id == case_id)).first()
     if row is None:
-        raise NotFound(f"案件不存在: {case_id}")
+        raise NotFound(f"项目不存在：{case_id}")
     status, unit = row
     incidents = [IncidentView(i.id, i.step_id, i.step_name, i.message, i.trace, i.created_at)
                  for i in session.scalars(select(Incident).where(Incident.case_id == case_id, Incident.status == "open")

@@ -91,7 +91,7 @@ class TimerRunner:
             return 0
         except Exception as err:  # a handler failing in an unexpected way is the case's incident, not the worker's end
             log.exception("timer step failed for case %s", case_id)
-            self.engine.record_incident(case_id, {"kind": "timers", "timer_ids": timer_ids}, f"定时器: {err}")
+            self.engine.record_incident(case_id, {"kind": "timers", "timer_ids": timer_ids}, f"定时器：{err}")
             return 0
 
     def _fire_case_timers(self, case_id: int, timer_ids: list[int]) -> int:
@@ -127,15 +127,15 @@ class TimerRunner:
                 return 1
             if kind == "reminder":
                 recipients = [item.assignee] if item.assignee else _clerks(session, item.role, item.unit)
-                subject = f"催办: {item.step_name} 将于 {_local(item.due_at)} 到期"
+                subject = f"催办：{item.step_name} 将于 {_local(item.due_at)} 到期"
                 item.reminded_at = now
                 event_kind = "reminder_sent"
             else:
                 recipients = _clerks(session, "supervisor", item.unit)
-                subject = f"督办: {item.step_name} 已逾期 (应于 {_local(item.due_at)} 前办结)"
+                subject = f"督办：{item.step_name} 已逾期（应于 {_local(item.due_at)} 前办结）"
                 item.escalated_at = now
                 event_kind = "escalated"
-            body = f"案件 #{item.case_id} {item.unit} · {item.step_name} · 办理人: {item.assignee or '未认领'}"
+            body = f"项目 #{item.case_id} {item.unit} · {item.step_name} · 办理人：{item.assignee or '未签收'}"
             notify(session, recipients, event_kind, subject, body, now, case_id=item.case_id, work_item_id=item.id)
             append_event(session, item.case_id, "system", event_kind, now, step_id=item.step_id,
                          step_name=item.step_name, work_item_id=item.id,

@@ -71,8 +71,8 @@ def _record_late_report(ctx: HandlerContext, deadline: date | None, **extra: Any
     late = [dict(entry) for entry in ctx.data.get("late_reports") or [] if isinstance(entry, dict)]
     entry = next((e for e in late if e.get("deadline") == deadline_text), None)
     if entry is None:
-        note = (f"第 {report_round} 轮整改情况逾期未报 (整改期限 {deadline_text or '未定'}), "
-                f"已督办并记录在案, 追究相关人员责任")
+        note = (f"第 {report_round} 轮整改情况逾期未报（整改期限 {deadline_text or '未定'}），"
+                f"已督办并记录在案，追究相关人员责任")
         entry = {"round": report_round, "deadline": deadline_text,
                  "noticed_at": _local(ctx.now).isoformat(timespec="seconds"), "note": note, **extra}
         late.append(entry)
@@ -96,7 +96,7 @@ def list_case(ctx: HandlerContext) -> dict[str, Any]:
         deadline = _local(ctx.now).date() + timedelta(days=LISTED_DEFAULT_DAYS)
     ctx.session.execute(update(Case).where(Case.id == ctx.case_id).values(listed=True)
                         .execution_options(synchronize_session=False))
-    note = f"问题性质严重、影响较坏, 挂牌督办, 限 {deadline.isoformat()} 前整改到位并报送结果"
+    note = f"问题性质严重、影响较坏，挂牌督办，限 {deadline.isoformat()} 前整改到位并报送结果"
     ctx.data["listed"] = True
     ctx.data["listed_deadline"] = deadline.isoformat()
     ctx.data["listed_at"] = _local(ctx.now).isoformat(timespec="seconds")

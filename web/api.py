@@ -53,7 +53,7 @@ def _authenticate():
     if request.method == "OPTIONS" or request.endpoint == "api.openapi_document":
         return None
     if not current_user.is_authenticated:
-        response = jsonify({"code": "unauthorized", "message": "请先登录或提供有效的 API 令牌 (Authorization: Bearer <令牌>)"})
+        response = jsonify({"code": "unauthorized", "message": "请先登录或提供有效的 API 令牌（Authorization: Bearer <令牌>）"})
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer realm="duban"'
         return response
@@ -61,7 +61,7 @@ def _authenticate():
         if not g.get("token_auth") and current_app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()  # CSRFError -> 400 {"code": "csrf"} (web/errors.py)
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            raise TooLarge(f"请求体过大, 最多 {MAX_BODY_BYTES // 1024} KB")
+            raise TooLarge(f"请求体过大，最多 {MAX_BODY_BYTES // 1024} KB")
     return None
 
 
@@ -85,7 +85,7 @@ def _check_value(value: Any, where: str, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise _bad("请求数据嵌套过深", {where: [f"嵌套不能超过 {MAX_DEPTH} 层"]})
     if isinstance(value, float) and not math.isfinite(value):
-        raise _bad("请求数据包含无效数字", {where: ["数字必须是有限值 (不接受 NaN、Infinity)"]})
+        raise _bad("请求数据包含无效数字", {where: ["数字必须是有限值（不接受 NaN、Infinity）"]})
     if isinstance(value, str):
         _check_text(value, where)
     elif isinstance(value, dict):
@@ -110,7 +110,7 @@ def _json_body(fields: dict[str, str], required: tuple[str, ...]) -> dict[str, A
     """The request's JSON object, checked: only `fields` (name -> kind), `required` present, sane values."""
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        raise TooLarge(f"请求体过大, 最多 {MAX_BODY_BYTES // 1024} KB")
+        raise TooLarge(f"请求体过大，最多 {MAX_BODY_BYTES // 1024} KB")
     if not request.is_json:
         raise _bad("请求体必须是 JSON (Content-Type: application/json)", {BODY: ["Content-Type 应为 application/json"]},
                    code="invalid_json")
@@ -179,7 +179,7 @@ def _inbox_query(args) -> InboxQuery:
         if value is None:
             return default
         if value not in allowed:
-            errors[name] = [f"可选值: {', '.join(allowed)}"]
+            errors[name] = [f"可选值：{', '.join(allowed)}"]
             return default
         return value
 
@@ -233,7 +233,7 @@ def list_tasks():
 @bp.get("/tasks/<int:item_id>")
 def get_task(item_id: int):
     if not 1 <= item_id <= MAX_DB_INT:
-        raise NotFound(f"待办事项不存在: {item_id}")
+        raise NotFound(f"待办事项不存在：{item_id}")
     item = engine().work_item(item_id, current_actor())  # 404, or 403 outside the actor's roles and units
     view = {key: item[key] for key in _ITEM_KEYS}
     due_at = _parse_iso(item["due_at"])
@@ -253,7 +253,7 @@ def claim_task(item_id: int):
         _require_role_and_unit(actor, item)
         _require_ready(item)
         if item.assignee not in (None, actor.username):
-            raise Conflict(f"此事项已由 {item.assignee} 认领")
+            raise Conflict(f"此事项已由 {item.assignee} 签收")
     engine().claim(item_id, actor)
     return "", 204
 
@@ -268,7 +268,7 @@ def release_task(item_id: int):
         if item.assignee is None:
             return "", 204  # nobody holds it: already released
         if not actor.may_release(item):
-            raise Conflict(f"此事项已由 {item.assignee} 认领, 只有认领人或督办人员可以退回")
+            raise Conflict(f"此事项已由 {item.assignee} 签收，只有签收人或督办人员可以取消签收")
     engine().release(item_id, actor)
     return "", 204
 
@@ -282,7 +282,7 @@ def complete_task(item_id: int):
         _require_role_and_unit(actor, item)
         _require_ready(item)
         if item.assignee not in (None, actor.username) and not actor.operator:
-            raise Conflict(f"此事项已由 {item.assignee} 认领")
+            raise Conflict(f"此事项已由 {item.assignee} 签收")
     case = engine().complete(item_id, body["data"], actor, expected_version=body.get("expected_version"))
     return jsonify({"id": case.id, "status": case.status, "current_steps": _steps(case.current_steps),
                     "lock_version": case.lock_version})
@@ -291,7 +291,7 @@ def complete_task(item_id: int):
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int):
     if not 1 <= case_id <= MAX_DB_INT:
-        raise NotFound(f"案件不存在: {case_id}")
+        raise NotFound(f"项目不存在：{case_id}")
     full = engine().case(case_id, current_actor())
     view = {key: full[key] for key in _CASE_KEYS}
     view["work_items"] = [{key: item[key] for key in _ITEM_KEYS + ("instructions", "form")}
@@ -350,7 +350,7 @@ def add_case_comment(case_id: int):
     with engine().db.transaction() as session:
         case = session.get(Case, case_id) if 1 <= case_id <= MAX_DB_INT else None
         if case is None:
-            raise NotFound(f"案件不存在: {case_id}")
+            raise NotFound(f"项目不存在：{case_id}")
         actor.require_case(case)
         comment = add_comment(session, case_id, body["body"], actor.username, engine().clock())
         view = _comment(comment)
@@ -370,7 +370,7 @@ _EVENT_KEYS = ("seq", "at", "actor", "kind", "step_id", "step_name", "work_item_
 def _item(session, item_id: int) -> WorkItem:
     item = session.get(WorkItem, item_id) if 1 <= item_id <= MAX_DB_INT else None
     if item is None:
-        raise NotFound(f"待办事项不存在: {item_id}")
+        raise NotFound(f"待办事项不存在：{item_id}")
     return item
 
 
@@ -381,7 +381,7 @@ def _require_role_and_unit(actor: Actor, item: WorkItem) -> None:
     if not actor.in_scope(item.unit):
         raise Forbidden("您无权办理此事项")
     if item.role not in actor.roles:
-        raise Forbidden(f"您没有办理此步骤所需的角色: {item.role}")
+        raise Forbidden(f"您没有办理此步骤所需的角色：{item.role}")
 
 
 def _require_ready(item: WorkItem) -> None:

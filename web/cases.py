@@ -186,7 +186,7 @@ def _work_item_id(session, case_id: int) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or not caselist.work_item_in_case(session, int(raw), case_id):
-        raise InvalidData(_("待办事项不属于此案件"), details={"work_item_id": [raw[:20]]})
+        raise InvalidData(_("待办事项不属于此项目"), details={"work_item_id": [raw[:20]]})
     return int(raw)
 
 

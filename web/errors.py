@@ -74,7 +74,7 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):
-        return error_response(400, "csrf", _("页面已过期或缺少安全令牌, 请刷新后重试"))
+        return error_response(400, "csrf", _("页面已过期或缺少安全令牌，请刷新后重试"))
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

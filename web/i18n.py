@@ -40,6 +40,22 @@ def init_app(app: Flask) -> None:
         return format_datetime(value, "yyyy-MM-dd") if value else ""
 
     app.add_template_filter(label, "label")
+    app.add_template_filter(person, "person")
+
+
+def person(username: str | None) -> str:
+    """A user's display name instead of the username (looked up once per request); unknown names as they are."""
+    from flask import current_app, g
+
+    if not username:
+        return ""
+    names = g.get("_display_names")
+    if names is None:
+        from engine.accounts import display_names
+
+        with current_app.extensions["duban"].db.reading() as session:
+            names = g._display_names = display_names(session)
+    return names.get(username, "系统" if username == "system" else username)
 
 
 def label(text: str | None) -> str:
@@ -61,14 +77,14 @@ def N_(text: str) -> str:
 # Labels that reach templates as data (`|label`): listed here so `make translations` keeps them, and so
 # `label` knows which texts are ours to translate.
 RUNTIME_LABELS = [
-    N_("可办理"), N_("我认领的"), N_("用户名或密码错误"), N_("请先登录"),
+    N_("可办理"), N_("我签收的"), N_("用户名或密码错误"), N_("请先登录"),
     N_("请求无效"), N_("无权访问"), N_("页面不存在"), N_("不支持的请求方法"), N_("数据已被他人更新"),
-    N_("上传的文件过大"), N_("请求过于频繁"), N_("服务器内部错误"), N_("页面已过期或缺少安全令牌, 请刷新后重试"),
-    N_("组织部"), N_("编办"), N_("审计局"), N_("纪委"), N_("领导小组办公室"), N_("被审单位"), N_("领导小组"),
-    N_("流程设计员"), N_("办理中"), N_("已办结"), N_("出错"), N_("已挂起"), N_("已终止"), N_("届中(任中)"), N_("届中"),
-    N_("离任"), N_("乡镇(街道)"), N_("县级市(区)"), N_("市级机关部门"), N_("重大"), N_("一般"), N_("整改中"),
+    N_("上传的文件过大"), N_("请求过于频繁"), N_("服务器内部错误"), N_("页面已过期或缺少安全令牌，请刷新后重试"),
+    N_("组织部"), N_("编办"), N_("审计局"), N_("纪委监委"), N_("领导小组办公室"), N_("被审单位"), N_("领导小组"),
+    N_("流程设计员"), N_("办理中"), N_("已办结"), N_("系统异常"), N_("已暂停"), N_("已终止"), N_("届中（任中）"), N_("届中"),
+    N_("离任"), N_("乡镇（街道）"), N_("县级市（区）"), N_("市级机关部门"), N_("重大"), N_("一般"), N_("整改中"),
     N_("已销号"), N_("未整改到位"), N_("主要负责人"), N_("分管负责人"), N_("用人"), N_("用编"), N_("用财"),
-    N_("挂起案件"), N_("恢复案件"), N_("终止案件"), N_("重试故障步骤"), N_("红灯"), N_("黄灯"), N_("绿灯"),
+    N_("暂停办理"), N_("恢复办理"), N_("终止项目"), N_("重新执行异常环节"), N_("红灯"), N_("黄灯"), N_("绿灯"),
     N_("0–7 天"), N_("8–30 天"), N_("31–90 天"), N_("90 天以上"),
 ]
 KNOWN_LABELS = frozenset(RUNTIME_LABELS)

@@ -12,6 +12,8 @@ from engine.notifications import mark_read, recent, unread_count
 from engine.roles import ROLES
 
 from .auth import current_actor, engine, safe_next
+from .i18n import person
+
 
 bp = Blueprint("inbox", __name__)
 SOON_DAYS = 3
@@ -63,7 +65,7 @@ def _back():
 @login_required
 def claim(item_id: int):
     engine().claim(item_id, current_actor())
-    flash(_("已认领, 该事项只在您的待办中显示"))
+    flash(_("已签收，该事项只在您的待办中显示"))
     return _back()
 
 
@@ -71,7 +73,7 @@ def claim(item_id: int):
 @login_required
 def release(item_id: int):
     engine().release(item_id, current_actor())
-    flash(_("已退回, 同角色的人员都可以认领"))
+    flash(_("已取消签收，同角色的人员都可以签收"))
     return _back()
 
 
@@ -80,5 +82,5 @@ def release(item_id: int):
 def reassign(item_id: int):
     target = (request.form.get("username") or "").strip()[:100]
     engine().reassign(item_id, target, current_actor())
-    flash(_("已改派给 %(name)s", name=target))
+    flash(_("已改派给 %(name)s", name=person(target)))
     return _back()

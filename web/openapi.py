@@ -40,14 +40,14 @@ _ITEM_CORE = {
 _JSON_OBJECT = {"type": "object", "additionalProperties": True}
 
 _ERROR_TEXT = {
-    400: "请求无效: 参数或请求体不符合要求 (code=invalid_data, 附 fields)、请求体不是 JSON (code=invalid_json), "
+    400: "请求无效：参数或请求体不符合要求（code=invalid_data, 附 fields）、请求体不是 JSON (code=invalid_json)，"
          "或会话登录的写请求缺少 X-CSRFToken (code=csrf)",
     401: "未登录或 API 令牌无效 (code=unauthorized)",
     403: "没有所需的角色或单位权限 (code=forbidden)",
     404: "对象不存在 (code=not_found)",
-    409: "冲突: 事项已办结/取消、已由他人认领, 或案件版本已变化 (code=conflict)",
+    409: "冲突：事项已办结/取消、已由他人签收，或项目版本已变化 (code=conflict)",
     413: "请求体超过 1 MB (code=too_large)",
-    422: "引擎执行步骤失败, 未做任何更改 (code=step_failed)",
+    422: "引擎执行步骤失败，未做任何更改 (code=step_failed)",
 }
 
 
@@ -91,10 +91,10 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["code", "message"],
         "additionalProperties": False,
         "properties": {
-            "code": {"type": "string", "description": "稳定的错误代码, 如 invalid_data、forbidden、not_found、conflict",
+            "code": {"type": "string", "description": "稳定的错误代码，如 invalid_data、forbidden、not_found、conflict",
                      "example": "invalid_data"},
             "message": {"type": "string", "description": "中文说明"},
-            "fields": {"type": "object", "description": "字段 -> 问题列表 (仅数据错误时出现)",
+            "fields": {"type": "object", "description": "字段 -> 问题列表（仅数据错误时出现）",
                        "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         },
     },
@@ -113,7 +113,7 @@ _SCHEMAS: dict[str, Any] = {
             "step_name": {"type": "string"},
             "role": {"type": "string", "description": "办理此步骤所需的角色"},
             "unit": {"type": "string", "description": "被审单位"},
-            "assignee": {**_NULLABLE_TEXT, "description": "认领人; null 表示未认领"},
+            "assignee": {**_NULLABLE_TEXT, "description": "签收人; null 表示未签收"},
             "created_at": _DATETIME,
             "due_at": _NULLABLE_DATETIME,
             "overdue": {"type": "boolean"},
@@ -139,7 +139,7 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Task": {
         "type": "object",
-        "description": "一个待办事项, 含表单定义和办理说明",
+        "description": "一个待办事项，含表单定义和办理说明",
         "required": ["id", "case_id", "case_title", "process_key", "step_id", "step_name", "role", "unit",
                      "assignee", "created_at", "due_at", "overdue", "status", "instructions", "form",
                      "may_work", "completed_at", "completed_by", "case"],
@@ -151,12 +151,12 @@ _SCHEMAS: dict[str, Any] = {
             "instructions": {"type": "string", "description": "办理说明"},
             "form": {**_JSON_OBJECT, "nullable": True,
                      "description": "此步骤表单的 JSON Schema (draft 2020-12); null 表示无表单"},
-            "may_work": {"type": "boolean", "description": "当前用户现在能否认领或办理此事项"},
+            "may_work": {"type": "boolean", "description": "当前用户现在能否签收或办理此事项"},
             "completed_at": _NULLABLE_DATETIME,
             "completed_by": _NULLABLE_TEXT,
             "case": {
                 "type": "object",
-                "description": "事项所属案件的概要",
+                "description": "事项所属项目的概要",
                 "required": ["id", "title", "status", "unit", "lock_version", "data"],
                 "additionalProperties": False,
                 "properties": {
@@ -165,8 +165,8 @@ _SCHEMAS: dict[str, Any] = {
                     "status": {"type": "string", "enum": _CASE_STATUSES},
                     "unit": {"type": "string"},
                     "lock_version": {"type": "integer", "minimum": 1,
-                                     "description": "案件当前版本, 可作为办理时的 expected_version"},
-                    "data": {**_JSON_OBJECT, "description": "案件数据 (流程变量)"},
+                                     "description": "项目当前版本，可作为办理时的 expected_version"},
+                    "data": {**_JSON_OBJECT, "description": "项目数据（流程变量）"},
                 },
             },
         },
@@ -184,7 +184,7 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Event": {
         "type": "object",
-        "description": "案件历史中的一条记录",
+        "description": "项目历史中的一条记录",
         "required": ["seq", "at", "actor", "kind", "step_id", "step_name", "work_item_id", "before", "after"],
         "additionalProperties": False,
         "properties": {
@@ -229,7 +229,7 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Case": {
         "type": "object",
-        "description": "案件: 状态、当前步骤、待办事项、完整历史和案卷",
+        "description": "项目：状态、当前步骤、待办事项、完整历史和案卷",
         "required": ["id", "process_key", "process_name", "version", "title", "unit", "status", "current_steps",
                      "lock_version", "started_by", "started_at", "last_activity_at", "completed_at", "data",
                      "work_items", "history", "comments", "attachments"],
@@ -248,7 +248,7 @@ _SCHEMAS: dict[str, Any] = {
             "started_at": _DATETIME,
             "last_activity_at": _DATETIME,
             "completed_at": _NULLABLE_DATETIME,
-            "data": {**_JSON_OBJECT, "description": "案件数据 (流程变量)"},
+            "data": {**_JSON_OBJECT, "description": "项目数据（流程变量）"},
             "work_items": {"type": "array", "items": {"$ref": "#/components/schemas/CaseWorkItem"}},
             "history": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
             "comments": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
@@ -277,9 +277,9 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["data"],
         "additionalProperties": False,
         "properties": {
-            "data": {**_JSON_OBJECT, "description": "表单数据, 按事项的 form (JSON Schema) 校验"},
+            "data": {**_JSON_OBJECT, "description": "表单数据，按事项的 form (JSON Schema) 校验"},
             "expected_version": {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT,
-                                 "description": "乐观锁: 案件版本与此不同时返回 409"},
+                                 "description": "乐观锁：项目版本与此不同时返回 409"},
         },
     },
     "StartCaseRequest": {
@@ -288,8 +288,8 @@ _SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "process_key": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT,
-                            "description": "已部署流程的标识, 如 joint_audit_xinghua"},
-            "data": {**_JSON_OBJECT, "description": "立案数据, 按流程的立案表单校验"},
+                            "description": "已部署流程的标识，如 joint_audit_xinghua"},
+            "data": {**_JSON_OBJECT, "description": "立项数据，按流程的立项表单校验"},
         },
     },
     "CommentRequest": {
@@ -298,7 +298,7 @@ _SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "body": {"type": "string", "minLength": 1, "maxLength": MAX_COMMENT_CHARS, "pattern": r"\S",
-                     "description": "意见内容 (不能只有空白)"},
+                     "description": "意见内容（不能只有空白）"},
         },
     },
 }
@@ -311,7 +311,7 @@ _START_EXAMPLE = {
 }
 
 _TASK_ID = _path_id("item_id", "待办事项 ID")
-_CASE_ID = _path_id("case_id", "案件 ID")
+_CASE_ID = _path_id("case_id", "项目 ID")
 
 _PATHS: dict[str, Any] = {
     "/api/v1/openapi.json": {
@@ -324,10 +324,10 @@ _PATHS: dict[str, Any] = {
     },
     "/api/v1/tasks": {
         "get": {
-            "operationId": "list_tasks", "summary": "我的待办 (筛选、排序、分页)", "tags": ["tasks"],
+            "operationId": "list_tasks", "summary": "我的待办（筛选、排序、分页）", "tags": ["tasks"],
             "parameters": [
                 _query("tab", {"type": "string", "enum": list(TABS), "default": "available"},
-                       "mine: 我认领的; available: 我认领的和同角色未认领的; all: 可见的全部"),
+                       "mine: 我签收的; available: 我签收的和同角色未签收的; all: 可见的全部"),
                 _query("process", _TEXT_FILTER, "流程标识"),
                 _query("step", _TEXT_FILTER, "步骤 ID"),
                 _query("unit", _TEXT_FILTER, "单位"),
@@ -344,75 +344,75 @@ _PATHS: dict[str, Any] = {
     "/api/v1/tasks/{item_id}": {
         "parameters": [_TASK_ID],
         "get": {
-            "operationId": "get_task", "summary": "一个待办事项 (含表单和办理说明; 督办人员可查看其单位范围内的全部事项)", "tags": ["tasks"],
+            "operationId": "get_task", "summary": "一个待办事项（含表单和办理说明；督办人员可查看其单位范围内的全部事项）", "tags": ["tasks"],
             "responses": _responses({"200": _json("待办事项", "Task")}, 403, 404),
         },
     },
     "/api/v1/tasks/{item_id}/claim": {
         "parameters": [_TASK_ID],
         "post": {
-            "operationId": "claim_task", "summary": "认领事项 (之后只在我的待办中显示)", "tags": ["tasks"],
+            "operationId": "claim_task", "summary": "签收事项（之后只在我的待办中显示）", "tags": ["tasks"],
             "security": [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}],
-            "responses": _responses({"204": {"description": "已认领"}}, 400, 403, 404, 409),
+            "responses": _responses({"204": {"description": "已签收"}}, 400, 403, 404, 409),
         },
     },
     "/api/v1/tasks/{item_id}/release": {
         "parameters": [_TASK_ID],
         "post": {
-            "operationId": "release_task", "summary": "退回已认领的事项 (认领人或其单位范围内的督办人员; 未被认领时无操作)",
+            "operationId": "release_task", "summary": "取消签收已签收的事项（签收人或其单位范围内的督办人员；未被签收时无操作）",
             "tags": ["tasks"],
             "security": [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}],
-            "responses": _responses({"204": {"description": "已退回"}}, 400, 403, 404, 409),
+            "responses": _responses({"204": {"description": "已取消签收"}}, 400, 403, 404, 409),
         },
     },
     "/api/v1/tasks/{item_id}/complete": {
         "parameters": [_TASK_ID],
         "post": {
-            "operationId": "complete_task", "summary": "办理 (提交表单并推进流程)", "tags": ["tasks"],
+            "operationId": "complete_task", "summary": "办理（提交表单并推进流程）", "tags": ["tasks"],
             "security": [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}],
             "requestBody": _body("CompleteRequest", "表单数据和可选的乐观锁版本"),
-            "responses": _responses({"200": _json("办理后的案件概要", "CaseSummary")}, 400, 403, 404, 409, 413, 422),
+            "responses": _responses({"200": _json("办理后的项目概要", "CaseSummary")}, 400, 403, 404, 409, 413, 422),
         },
     },
     "/api/v1/cases": {
         "post": {
-            "operationId": "start_case", "summary": "立案 (按流程的最新版本)", "tags": ["cases"],
-            "description": "带 `Idempotency-Key` 请求头时, 同一用户以同一键和相同请求体重试 (例如响应丢失后) "
-                           "得到第一次的 201 响应和同一案件, 不会重复立案; 键保留 24 小时。",
+            "operationId": "start_case", "summary": "立项（按流程的最新版本）", "tags": ["cases"],
+            "description": "带 `Idempotency-Key` 请求头时，同一用户以同一键和相同请求体重试（例如响应丢失后） "
+                           "得到第一次的 201 响应和同一项目，不会重复立项；键保留 24 小时。",
             "security": [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}],
             "parameters": [{
                 "name": "Idempotency-Key", "in": "header", "required": False,
-                "description": "客户端生成的唯一键 (如 UUID), 1 到 200 个可见 ASCII 字符",
+                "description": "客户端生成的唯一键（如 UUID）, 1 到 200 个可见 ASCII 字符",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
             }],
-            "requestBody": {**_body("StartCaseRequest", "流程标识和立案数据"),
+            "requestBody": {**_body("StartCaseRequest", "流程标识和立项数据"),
                             "content": {"application/json": {
                                 "schema": {"$ref": "#/components/schemas/StartCaseRequest"},
                                 "example": _START_EXAMPLE}}},
             "responses": {**_responses({"201": {
-                **_json("已立案 (或: 同一 Idempotency-Key 的重试, 返回第一次立的案件)", "Created"),
-                "headers": {"Location": {"description": "新案件的地址 /api/v1/cases/{id}", "required": True,
+                **_json("已立项（或：同一 Idempotency-Key 的重试，返回第一次立的项目）", "Created"),
+                "headers": {"Location": {"description": "新项目的地址 /api/v1/cases/{id}", "required": True,
                                          "schema": {"type": "string"}},
                             "Idempotent-Replayed": {"description": "true: 这是同一 Idempotency-Key 的重试",
                                                     "schema": {"type": "string", "enum": ["true"]}}},
             }}, 400, 403, 404, 409, 413, 422),
-                "409": {**_error(409), "description": "相同 Idempotency-Key 的请求仍在处理, 请稍后重试 "
+                "409": {**_error(409), "description": "相同 Idempotency-Key 的请求仍在处理，请稍后重试 "
                                                       "(code=idempotency_in_progress)"},
-                "422": {**_error(422), "description": "引擎执行步骤失败, 未做任何更改 (code=step_failed); 或 "
+                "422": {**_error(422), "description": "引擎执行步骤失败，未做任何更改 (code=step_failed)；或 "
                                                       "Idempotency-Key 已用于内容不同的请求 (code=idempotency_key_reused)"}},
         },
     },
     "/api/v1/cases/{case_id}": {
         "parameters": [_CASE_ID],
         "get": {
-            "operationId": "get_case", "summary": "案件 (状态、当前步骤、待办、历史、案卷)", "tags": ["cases"],
-            "responses": _responses({"200": _json("案件", "Case")}, 403, 404),
+            "operationId": "get_case", "summary": "项目（状态、当前步骤、待办、历史、案卷）", "tags": ["cases"],
+            "responses": _responses({"200": _json("项目", "Case")}, 403, 404),
         },
     },
     "/api/v1/cases/{case_id}/comments": {
         "parameters": [_CASE_ID],
         "post": {
-            "operationId": "add_case_comment", "summary": "在案件上留意见", "tags": ["cases"],
+            "operationId": "add_case_comment", "summary": "在项目上留意见", "tags": ["cases"],
             "security": [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}],
             "requestBody": _body("CommentRequest", "意见内容"),
             "responses": _responses({"201": _json("已留意见", "Comment")}, 400, 403, 404, 413),
@@ -428,18 +428,18 @@ def _document() -> dict[str, Any]:
         "info": {
             "title": "督办 duban API",
             "version": "1.0.0",
-            "description": "督办系统的 JSON 接口: 待办、办理、立案、案件和意见。权限与引擎一致 (角色决定能办哪些步骤, "
-                           "单位决定能看哪些案件)。认证: `Authorization: Bearer <令牌>`, 或登录后的会话 Cookie; "
+            "description": "督办系统的 JSON 接口：待办、办理、立项、项目和意见。权限与引擎一致 (角色决定能办哪些步骤，"
+                           "单位决定能看哪些项目)。认证：`Authorization: Bearer <令牌>`, 或登录后的会话 Cookie; "
                            "以会话 Cookie 调用写接口时须在 `X-CSRFToken` 请求头中提供 CSRF 令牌 (见页面的 "
                            "`<meta name=\"csrf-token\">`)。所有错误都是 JSON: {code, message, fields?}。",
         },
-        "tags": [{"name": "tasks", "description": "待办事项"}, {"name": "cases", "description": "案件"},
+        "tags": [{"name": "tasks", "description": "待办事项"}, {"name": "cases", "description": "项目"},
                  {"name": "meta", "description": "接口说明"}],
         "paths": _PATHS,
         "components": {
             "schemas": _SCHEMAS,
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "API 令牌 (只保存其哈希)"},
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "API 令牌（只保存其哈希）"},
                 "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session", "description": "登录后的会话 Cookie"},
                 "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
                               "description": "会话 Cookie 调用写接口时必需的 CSRF 令牌"},

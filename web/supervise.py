@@ -37,7 +37,7 @@ def _oversight_only():
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     if not current_actor().oversees:
-        raise Forbidden(_("只有督办人员(领导小组)可以查看督办情况"))
+        raise Forbidden(_("只有督办人员（领导小组）可以查看督办情况"))
     return None
 
 
@@ -91,23 +91,23 @@ def list_title(page: supervision.ListPage, conf: supervision.Settings) -> str:
     """The list's title, translated here from its parts: the units and step names in it stay data."""
     flt = page.filter
     if flt.kind == "light":
-        return _("%(light)s案件", light=label(supervision.LIGHT_NAMES[flt.light or "red"]))
+        return _("%(light)s项目", light=label(supervision.LIGHT_NAMES[flt.light or "red"]))
     if flt.kind == "stalled":
-        return _("停滞案件（超过 %(days)s 天无办理）", days=conf.stalled_days)
+        return _("停滞项目（超过 %(days)s 天无办理）", days=conf.stalled_days)
     if flt.kind == "step_stalled":
         return _("环节滞留待办（超过 %(days)s 天）", days=conf.step_days)
     if flt.kind == "error":
-        return _("出错案件")
+        return _("系统异常项目")
     if flt.kind == "suspended":
-        return _("已挂起案件")
+        return _("已暂停办理项目")
     if flt.kind == "listed":
-        return _("挂牌督办案件")
+        return _("挂牌督办项目")
     if flt.kind == "overdue":
         parts = [p for p in (label(ROLES.get(flt.role, flt.role)) if flt.role else None, flt.unit) if p]
         return _("超期待办（%(scope)s）", scope=" · ".join(parts)) if parts else _("超期待办")
     if flt.kind == "age":
         bucket = next(b[1] for b in supervision.AGE_BUCKETS if b[0] == flt.bucket)
-        return _("待办账龄 %(bucket)s", bucket=label(bucket))
+        return _("待办时长 %(bucket)s", bucket=label(bucket))
     return _("%(step)s 待办", step=page.step_name or flt.step or "")
 
 
@@ -132,26 +132,26 @@ def _beijing(value: datetime | None) -> datetime | None:
 
 
 def case_columns() -> list[tuple[str, int]]:
-    return [(_("状态灯"), 8), (_("原因"), 30), (_("案件编号"), 10), (_("案件"), 34), (_("单位"), 16), (_("流程"), 18),
+    return [(_("状态灯"), 8), (_("原因"), 30), (_("项目编号"), 10), (_("项目"), 34), (_("单位"), 16), (_("流程"), 18),
             (_("状态"), 10), (_("当前环节"), 30), (_("最近办理"), 18), (_("最早期限"), 18), (_("挂牌督办"), 10)]
 
 
 def work_columns() -> list[tuple[str, int]]:
-    return [(_("待办编号"), 10), (_("案件编号"), 10), (_("案件"), 34), (_("环节"), 26), (_("部门"), 14), (_("单位"), 16),
-            (_("办理人"), 14), (_("到达时间"), 18), (_("办理期限"), 18), (_("已等待(天)"), 12), (_("逾期(天)"), 10),
+    return [(_("待办编号"), 10), (_("项目编号"), 10), (_("项目"), 34), (_("环节"), 26), (_("部门"), 14), (_("单位"), 16),
+            (_("办理人"), 14), (_("到达时间"), 18), (_("办理期限"), 18), (_("已等待（天）"), 12), (_("逾期（天）"), 10),
             (_("已催办"), 18), (_("已督办"), 18)]
 
 
 def why(row: supervision.CaseItem) -> str:
     """Why a case has its light, in words (the list's second column and the Excel's)."""
     if row.status == "error" and row.incident_message:
-        return _("出错: %(step)s %(message)s", step=row.incident_step or "", message=row.incident_message)
+        return _("出错：%(step)s %(message)s", step=row.incident_step or "", message=row.incident_message)
     if row.light == "red":
-        return _("逾期 %(days)s 天: %(step)s", days=row.overdue_days, step=row.due_step or "")
+        return _("逾期 %(days)s 天：%(step)s", days=row.overdue_days, step=row.due_step or "")
     if row.light == "yellow":
-        return _("%(days)s 天内到期: %(step)s", days=row.due_in_days, step=row.due_step or "")
+        return _("%(days)s 天内到期：%(step)s", days=row.due_in_days, step=row.due_step or "")
     if row.due_in_days is not None:
-        return _("%(days)s 天后到期: %(step)s", days=row.due_in_days, step=row.due_step or "")
+        return _("%(days)s 天后到期：%(step)s", days=row.due_in_days, step=row.due_step or "")
     return _("无办理期限")
 
 
@@ -214,7 +214,7 @@ def _as_text_if_formula_like(cell) -> None:
 def act(case_id: int, action: str):
     """Retry, suspend, resume or terminate a case; Conflict and NotFound are rendered as error pages."""
     if action not in ACTIONS:
-        raise NotFound(_("未知的操作: %(action)s", action=action[:20]))
+        raise NotFound(_("未知的操作：%(action)s", action=action[:20]))
     actor = current_actor()
     eng = engine()
     with eng.db.reading() as session:
@@ -226,19 +226,19 @@ def act(case_id: int, action: str):
         try:
             outcome = incidents.retry(eng, case_id, actor)
         except StepFailed as err:
-            flash(_("重试失败, 已重新记录故障: %(message)s", message=err.message), "error")
+            flash(_("重新执行失败，已再次记录系统异常：%(message)s", message=err.message), "error")
             return redirect(back)
-        flash(_("已重试: 案件已恢复办理") if outcome == "completed"
-              else _("已重试: 案件已恢复办理, 定时任务将在下次运行时执行"))
+        flash(_("已重试：项目已恢复办理") if outcome == "completed"
+              else _("已重试：项目已恢复办理，定时任务将在下次运行时执行"))
     elif action == "suspend":
         incidents.suspend(eng, case_id, actor, note)
-        flash(_("已挂起案件 #%(id)s", id=case_id))
+        flash(_("已暂停办理项目 #%(id)s", id=case_id))
     elif action == "resume":
         incidents.resume(eng, case_id, actor)
-        flash(_("已恢复案件 #%(id)s", id=case_id))
+        flash(_("已恢复办理 #%(id)s", id=case_id))
     else:
         incidents.terminate(eng, case_id, actor, note)
-        flash(_("已终止案件 #%(id)s", id=case_id))
+        flash(_("已终止项目 #%(id)s", id=case_id))
     return redirect(back)
 
 

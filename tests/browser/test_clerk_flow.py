@@ -22,12 +22,12 @@ def test_organization_clerk_claims_fixes_a_form_error_and_completes(site, page):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "inbox.png"))
     with page.expect_navigation():
-        row.get_by_role("button", name="认领").click()
-    assert "已认领" in page.locator(".flash").first.inner_text()
+        row.get_by_role("button", name="签收").click()
+    assert "已签收" in page.locator(".flash").first.inner_text()
     page.goto(f"{base}/?tab=mine")
     _row(page, "钱浩然").get_by_role("link", name="下发联审通知").click()
     page.wait_for_url(re.compile(r".*/tasks/\d+$"))
-    assert "被审干部" in page.inner_text(".case-head") and "钱浩然" in page.inner_text(".case-head")
+    assert "联审对象" in page.inner_text(".case-head") and "钱浩然" in page.inner_text(".case-head")
 
     # Submit with the notice number missing: the Chinese message sits next to that field, the rest is kept.
     page.fill("input[name=notice_date]", "2026-11-20")

@@ -49,7 +49,7 @@ def test_a_case_from_start_to_the_parallel_reviews(duban):
     assert forbidden.returncode == 3 and "organization" in forbidden.stderr
 
     data = json.dumps(example_data(item["form"]))
-    assert "当前步骤: 审前公示" in duban("complete", str(item["id"]), "--as", "organization", "--data", data).stdout
+    assert "当前步骤：审前公示" in duban("complete", str(item["id"]), "--as", "organization", "--data", data).stdout
     stale = duban("complete", str(item["id"]), "--as", "organization", "--data", data, ok=False)
     assert stale.returncode == 5 and "已办结" in stale.stderr
 

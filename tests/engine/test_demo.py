@@ -293,7 +293,7 @@ def test_every_unit_clerk_is_scoped_and_sees_its_units_work(world):
     assert all(u.units and len(u.units) == 1 for u in clerks)
     by_unit = {u.units[0]: u for u in clerks}
     assert len(by_unit) == len(clerks) >= 20
-    assert all(u.display_name.endswith("(演示)") and u.units[0] in u.display_name for u in clerks)
+    assert all(u.display_name.endswith("（演示）") and u.units[0] in u.display_name for u in clerks)
     for unit, n in ready:
         clerk = as_user(engine, by_unit[unit].username)
         assert {t["unit"] for t in engine.tasks(clerk)} == {unit} and len(engine.tasks(clerk)) == n

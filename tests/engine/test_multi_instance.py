@@ -88,7 +88,7 @@ def test_the_cap_itself_is_allowed():
     task = BpmnWorkflow(parsed["mi_parallel"].spec).task_tree
     with pytest.raises(WorkflowTaskException) as err:
         cap.check_cardinality(MAX_INSTANCES + 1, task)
-    assert str(err.value).startswith(f"each_mi_parallel: 多实例数量为 {MAX_INSTANCES + 1}, 超过上限 {MAX_INSTANCES}")
+    assert str(err.value).startswith(f"each_mi_parallel: 多实例数量为 {MAX_INSTANCES + 1}，超过上限 {MAX_INSTANCES}")
 
 
 def _start(engine, process_key: str, data: dict):

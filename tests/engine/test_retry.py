@@ -30,7 +30,7 @@ def _lose_first_claims(monkeypatch, times: int) -> list[int]:
     def save(self, session, case, workflow, data):
         calls.append(case.id)
         if len(calls) <= times:
-            raise CaseMoved(f"案件 {case.id} 已被他人同时更新")
+            raise CaseMoved(f"项目 {case.id} 已被他人同时更新")
         return real(self, session, case, workflow, data)
 
     monkeypatch.setattr(Engine, "_save_case", save)

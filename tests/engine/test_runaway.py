@@ -20,7 +20,7 @@ LOOP = """<?xml version="1.0" encoding="UTF-8"?>
     </bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="start"/>
     <bpmn:scriptTask id="count" name="计数"><bpmn:script>rounds = rounds + 1</bpmn:script></bpmn:scriptTask>
-    <bpmn:exclusiveGateway id="again" name="再来一次?" default="to_work"/>
+    <bpmn:exclusiveGateway id="again" name="再来一次？" default="to_work"/>
     <bpmn:userTask id="work" name="办理"/>
     <bpmn:endEvent id="end"/>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="count"/>

@@ -83,7 +83,7 @@ def test_a_failing_handler_puts_the_case_in_error_and_a_retry_finishes_the_step(
         (incident,) = incidents.open_incidents(engine, case_id)
         assert (incident.step_id, incident.action["data"]) == ("svc", {"amount": 5})
         assert "RuntimeError: 账务系统无响应" in incident.trace and "账务系统无响应" in incident.message
-        with pytest.raises(Conflict, match="出错"):
+        with pytest.raises(Conflict, match="系统异常"):
             engine.complete(item["id"], {"amount": 5}, as_user(engine, "organization"))
         with pytest.raises(Forbidden):
             incidents.retry(engine, case_id, as_user(engine, "organization"))
@@ -107,11 +107,11 @@ def test_supervisor_suspends_resumes_and_terminates(engine):
     supervisor = as_user(engine, "supervisor")
     (item,) = engine.tasks(case_id=case_id)
     incidents.suspend(engine, case_id, supervisor, "等待纪委意见")
-    with pytest.raises(Conflict, match="挂起"):
+    with pytest.raises(Conflict, match="已暂停"):
         engine.complete(item["id"], example_data(item["form"]), as_user(engine, "organization"))
     incidents.resume(engine, case_id, supervisor)
     engine.complete(item["id"], example_data(item["form"]), as_user(engine, "organization"))
-    incidents.terminate(engine, case_id, supervisor, "干部已调离, 终止联审")
+    incidents.terminate(engine, case_id, supervisor, "干部已调离，终止联审")
     view = engine.case(case_id)
     assert view["status"] == "terminated" and view["work_items"] == [] and engine.tasks(case_id=case_id) == []
     kinds = [(e["kind"], e["actor"]) for e in view["history"]]

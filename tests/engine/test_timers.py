@@ -230,11 +230,11 @@ def test_reminders_show_in_the_inbox_and_as_notifications(world, tmp_path):
     inbox = client.get("/").get_data(as_text=True)
     assert "已督办" in inbox and '<span class="count alert">1</span>' in inbox
     page = client.get("/notifications").get_data(as_text=True)
-    assert "催办: 报送整改结果" in page and f"案件 #{case_id}" in page
+    assert "催办：报送整改结果" in page and f"项目 #{case_id}" in page
     assert '<span class="count alert">' not in client.get("/").get_data(as_text=True)  # read once seen
     supervisor = app.test_client()
     supervisor.post("/login", data={"username": "supervisor", "password": "demo"})
-    assert "督办: 报送整改结果 已逾期" in supervisor.get("/notifications").get_data(as_text=True)
+    assert "督办：报送整改结果 已逾期" in supervisor.get("/notifications").get_data(as_text=True)
 
 
 def test_email_goes_out_after_commit_only(world, monkeypatch):
@@ -258,7 +258,7 @@ def test_email_goes_out_after_commit_only(world, monkeypatch):
     runner.run_due()
     assert sent == []  # written in the worker's transaction, delivered by the mail job after commit
     assert notifications.deliver_pending_email(engine) == 1
-    assert sent == [("jiandu@example.org", "督办: 报送整改结果 已逾期 (应于 2026-11-05 09:00 前办结)")]
+    assert sent == [("jiandu@example.org", "督办：报送整改结果 已逾期（应于 2026-11-05 09:00 前办结）")]
     assert notifications.deliver_pending_email(engine) == 0  # once
 
 

@@ -77,7 +77,7 @@ def test_case_list_shows_what_the_user_may_see(world):
     eng = world["engine"]
     other = eng.start_case(KEY, {**CASE_FACTS, "cadre_name": "刘洋", "unit": "沙沟镇"}, as_user(eng, "organization"))
     page = text(login(world).get("/cases/"))
-    assert "张伟" in page and "刘洋" in page and "办理中" in page and "三责联审(兴化)" in page
+    assert "张伟" in page and "刘洋" in page and "办理中" in page and "三责联审（兴化）" in page
     assert "下发联审通知" in page  # current step
 
     shagou = login(world, SHAGOU, SHAGOU_PASSWORD)
@@ -108,9 +108,9 @@ def test_case_list_filters_search_and_pages(world):
     assert "干部03" not in text(client.get("/cases/?q=张伟"))
     only_daiyao = text(client.get("/cases/?unit=戴窑镇"))
     assert "张伟" in only_daiyao and "干部03" not in only_daiyao
-    assert "没有符合条件的案件" in text(client.get("/cases/?status=completed"))
+    assert "没有符合条件的项目" in text(client.get("/cases/?status=completed"))
     assert "张伟" in text(client.get(f"/cases/?status=running&process={KEY}&q=张"))
-    assert "没有符合条件的案件" in text(client.get("/cases/?q=%25"))  # % is literal, not a wildcard
+    assert "没有符合条件的项目" in text(client.get("/cases/?q=%25"))  # % is literal, not a wildcard
     assert client.get("/cases/?page=abc&status=bogus").status_code == 200
 
 
@@ -158,10 +158,10 @@ def test_case_page_header_work_diagram_and_timeline(world):
     assert response.status_code == 200
     page = text(response)
     done, current = diagram_ids(response)
-    for label, value in (("被审干部", "张伟"), ("职务", "镇党委书记"), ("单位", "戴窑镇"), ("单位层级", "乡镇(街道)"),
+    for label, value in (("联审对象", "张伟"), ("职务", "镇党委书记"), ("单位", "戴窑镇"), ("单位层级", "乡镇（街道）"),
                          ("审计类型", "离任")):
         assert label in page and value in page
-    assert "办理中" in page and "三责联审(兴化)" in page and "第 1 版" in page
+    assert "办理中" in page and "三责联审（兴化）" in page and "第 1 版" in page
     # open work: step, role, assignee, due date, link to the task page
     assert "审前公示" in page and "组织部" in page and f'href="/tasks/{item["id"]}"' in page
     assert re.search(r"\d{4}-\d{2}-\d{2}\s*<span class=\"badge ok\">", page)
@@ -171,7 +171,7 @@ def test_case_page_header_work_diagram_and_timeline(world):
     assert "/cases/assets/bpmn-viewer.js" in page and "case.js" in page
     assert "/cases/assets/bpmn-font/css/bpmn-embedded.css" in page
     # timeline
-    assert "办理：下发联审通知" in page and "签收：审前公示" in page and "立项：三责联审(兴化)" in page
+    assert "办理：下发联审通知" in page and "签收：审前公示" in page and "立项：三责联审（兴化）" in page
     assert "系统" in page  # task_ready by the engine
 
 
@@ -192,8 +192,8 @@ def test_timeline_names_fields_options_and_people(world):
     timeline = page[page.index('id="timeline"'):page.index('id="comments"')]
     assert "<dt>公示方式</dt><dd>干部职工大会、门户网站</dd>" in timeline
     assert "staff_meeting" not in timeline and "publicity_channels" not in timeline
-    assert "<dt>单位层级</dt><dd>乡镇(街道)</dd>" in timeline  # the start form's facts, by their labels
-    assert "组织部干部监督科(演示)" in timeline and '<b class="who">organization</b>' not in timeline
+    assert "<dt>单位层级</dt><dd>乡镇（街道）</dd>" in timeline  # the start form's facts, by their labels
+    assert "组织部干部监督科（演示）" in timeline and '<b class="who">organization</b>' not in timeline
     english = text(login(world).get(f"/cases/{case_id}?lang=en"))
     assert "staff_meeting" not in english
 
@@ -365,7 +365,7 @@ def test_comments_appear_in_list_and_timeline(world):
     timeline = page[page.index('id="timeline"'):page.index('id="comments"')]
     assert "发表意见：请按期整改 <b>注意</b>" in timeline
     comments = page[page.index('id="comments"'):]
-    assert "请按期整改" in comments and "organization" in comments
+    assert "请按期整改" in comments and "组织部干部监督科（演示）" in comments
     client.post(f"/cases/{case_id}/comments", data={"body": "   "})
     assert "意见不能为空" in text(client.get(f"/cases/{case_id}"))
     with world["engine"].db.reading() as s:
@@ -395,5 +395,5 @@ def test_missing_viewer_shows_a_notice(world, monkeypatch, tmp_path):
     response = client.get(f"/cases/{world['case']}")
     assert response.status_code == 200
     page = text(response)
-    assert "流程图组件未安装, 请运行 make" in page and 'class="diagram"' not in page and "bpmn-viewer.js" not in page
+    assert "流程图组件未安装，请运行 make" in page and 'class="diagram"' not in page and "bpmn-viewer.js" not in page
     assert client.get("/cases/assets/bpmn-viewer.js").status_code == 404

@@ -45,7 +45,7 @@ def test_a_unit_name_with_markup_or_format_codes_is_shown_as_text_on_a_403(world
             assert XSS not in page and "onerror" not in page
             # The refusal says only that the case is not theirs: not whose it is, not what it is.
             assert unit not in page and "戴窑镇" not in page and "宋江" not in page
-            assert "您无权查看此案件" in page
+            assert "您无权查看此项目" in page
 
 
 def test_the_api_403_names_neither_unit_nor_case(world):

@@ -245,10 +245,10 @@ def test_errors_and_submitted_values_are_shown_escaped() -> None:
     values = {"personnel_methods": ["questionnaire", "ledger_review"], "personnel_score": 55,
               "personnel_summary": '<script>alert(1)</script> "quoted"',
               "personnel_findings": [{"severity": "general", "basis": "<b>条款</b>"}]}
-    errors = {"personnel_findings[0].description": ["不能为空"], "(表单)": ["不允许的字段: <x>"]}
+    errors = {"personnel_findings[0].description": ["不能为空"], "(表单)": ["不允许的字段：<x>"]}
     html = render(PERSONNEL, values, errors)
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &#34;quoted&#34;" in html
-    assert "&lt;b&gt;条款&lt;/b&gt;" in html and "不允许的字段: &lt;x&gt;" in html
+    assert "&lt;b&gt;条款&lt;/b&gt;" in html and "不允许的字段：&lt;x&gt;" in html
     assert 'value="questionnaire" checked' in html and 'value="ledger_review" checked' in html
     assert 'value="hear_report" checked' not in html
     assert 'value="55"' in html and '<option value="general" selected>一般问题</option>' in html

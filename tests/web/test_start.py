@@ -44,9 +44,9 @@ def test_the_organization_clerk_picks_the_citys_process_and_opens_a_project(worl
     client = login(world, "organization")
     assert "发起联审" in page(client.get("/"))
     choices = page(client.get("/cases/new/"))
-    assert "三责联审(兴化)" in choices and "三责联审(苏州)" in choices
+    assert "三责联审（兴化）" in choices and "三责联审（苏州）" in choices
     form = page(client.get("/cases/new/joint_audit_xinghua"))
-    assert "被审干部姓名" in form and "单位层级" in form and "乡镇(街道)" in form
+    assert "联审对象姓名" in form and "单位层级" in form and "乡镇（街道）" in form
     response = client.post("/cases/new/joint_audit_xinghua", data=FORM)
     assert response.status_code == 302 and "/cases/" in response.headers["Location"]
     case_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])

@@ -66,7 +66,7 @@ def world(tmp_path):
     for step in ("issue_notice", "pre_audit_publicity", "entry_meeting"):
         complete_step(eng, cases["reviews"], step)
     clock.now = NOW
-    eng.record_incident(cases["error"], {"kind": "timers"}, "测试故障")
+    eng.record_incident(cases["error"], {"kind": "timers"}, "测试系统异常")
     from engine import incidents
 
     incidents.suspend(eng, cases["suspended"], as_user(eng, "supervisor"), "等待上级意见")
@@ -226,9 +226,9 @@ def test_error_case_in_the_list_with_its_incident(world):
     eng, cases = world["engine"], world["cases"]
     assert figure_of(eng).error == 1
     rows = listed(eng, supervision.ListFilter("error")).cases
-    assert [c.id for c in rows] == [cases["error"]] and rows[0].incident_message == "测试故障"
+    assert [c.id for c in rows] == [cases["error"]] and rows[0].incident_message == "测试系统异常"
     html = text(login(world).get("/supervise/list?kind=error"))
-    assert "测试故障" in html and "出错" in html
+    assert "测试系统异常" in html and "系统异常" in html
     assert [c.id for c in listed(eng, supervision.ListFilter("suspended")).cases] == [cases["suspended"]]
 
 
@@ -351,10 +351,10 @@ def test_excel_export_has_the_rows_of_the_list(world, query):
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["A"].width > 5 and sheet.column_dimensions["D"].width > 20
     if query.startswith("kind=light") or query == "kind=error":
-        assert header[:4] == ("状态灯", "原因", "案件编号", "案件")
+        assert header[:4] == ("状态灯", "原因", "项目编号", "项目")
         assert [r[2] for r in body] == list_ids(html)
     else:
-        assert header[:4] == ("待办编号", "案件编号", "案件", "环节")
+        assert header[:4] == ("待办编号", "项目编号", "项目", "环节")
         assert [r[0] for r in body] == list_ids(html)
     assert len(body) == list_total(html) > 0
 
@@ -364,7 +364,7 @@ def test_excel_dates_are_beijing_dates_and_the_file_name_is_chinese(world):
     response = login(world).get("/supervise/list.xlsx?kind=light&light=red")
     disposition = response.headers["Content-Disposition"]
     name = unquote(re.search(r"filename\*=UTF-8''(\S+)", disposition).group(1))
-    assert name == f"督办-红灯案件-{(NOW + timedelta(hours=8)).date().isoformat()}.xlsx"
+    assert name == f"督办-红灯项目-{(NOW + timedelta(hours=8)).date().isoformat()}.xlsx"
     assert 'filename="duban-light-red-' in disposition
     sheet = _workbook(response).active
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[2] == cases["red"])
@@ -406,7 +406,7 @@ def test_suspend_resume_terminate(world):
     response = client.post(f"/supervise/cases/{case_id}/suspend", data={"note": "等待纪委意见"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{case_id}")
     assert status_of(eng, case_id) == "suspended"
-    assert "已挂起" in text(client.get(f"/cases/{case_id}"))
+    assert "已暂停" in text(client.get(f"/cases/{case_id}"))
     assert client.post(f"/supervise/cases/{case_id}/suspend").status_code == 409  # already suspended
     assert client.post(f"/supervise/cases/{case_id}/resume").status_code == 302
     assert status_of(eng, case_id) == "running"
@@ -453,7 +453,7 @@ def test_case_actions_partial(world):
         done_ctx = supervision.case_actions_context(s, cases["done"])
         boss = s.scalar(select(User).where(User.username == "supervisor"))
         clerk = s.scalar(select(User).where(User.username == "organization"))
-    assert error_ctx["actions"] == ["retry", "suspend", "terminate"] and error_ctx["incidents"][0].message == "测试故障"
+    assert error_ctx["actions"] == ["retry", "suspend", "terminate"] and error_ctx["incidents"][0].message == "测试系统异常"
     assert suspended_ctx["actions"] == ["resume", "terminate"] and done_ctx["actions"] == []
 
     def render(user, ctx):
@@ -463,7 +463,7 @@ def test_case_actions_partial(world):
                                             status=ctx["status"], incidents=ctx["incidents"]))
 
     html = render(boss, error_ctx)
-    assert "测试故障" in html and "定时器处理失败" in html and "下发联审通知" in html
+    assert "测试系统异常" in html and "定时器处理失败" in html and "下发联审通知" in html
     assert "技术细节" in html and "KeyError: 'x'" in html
     assert f'action="/supervise/cases/{cases["error"]}/retry"' in html and 'name="csrf_token"' in html
     assert f'/supervise/cases/{cases["error"]}/resume' not in html

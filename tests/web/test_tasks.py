@@ -54,7 +54,7 @@ def test_two_departments_with_their_forms_open_both_submit_successfully(world):
     assert second.status_code == 302, unescape(second.get_data(as_text=True))[:2000]
     flashed = unescape(organization.get("/").get_data(as_text=True))
     # the next step from here is the other departments' work, not a step of this clerk's own
-    assert "已办理：用人责任审查(座谈了解)；其他环节仍在办理中：用财责任审查(座谈了解)" in flashed
+    assert "已办理：用人责任审查（座谈了解）；其他环节仍在办理中：用财责任审查（座谈了解）" in flashed
 
 
 def test_the_last_review_names_the_joined_next_step(world):
