@@ -11,7 +11,6 @@ sees the cases and work of those units only.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from .access import Actor
 from .errors import Forbidden, NotFound
 from .models import Case, Incident, ProcessVersion, WorkItem
 from .roles import ROLES
+from .timers import days_left, days_overdue
 
 PER_PAGE = 50
 EXPORT_LIMIT = 20000  # rows in one Excel export
@@ -540,10 +540,6 @@ def count(session: Session, actor: Actor, now: datetime, settings: Settings, flt
     return _count_work(session, actor, now, settings, flt)
 
 
-def _ceil_days(delta: timedelta) -> int:
-    return max(1, math.ceil(delta.total_seconds() / 86400))
-
-
 @dataclass
 class CaseItem:
     """One case of a list, with its light and why: the open step due first."""
@@ -564,8 +560,8 @@ class CaseItem:
     incident_step: str | None = None  # kind=error: the open incident
     incident_message: str | None = None
     incident_at: datetime | None = None
-    overdue_days: int | None = None  # red: whole days (rounded up) past due
-    due_in_days: int | None = None  # yellow, green: whole days (rounded up) until due
+    overdue_days: int | None = None  # red: calendar days past due, in office time (timers.days_overdue)
+    due_in_days: int | None = None  # yellow, green: calendar days until the due day (timers.days_left)
     idle_days: int = 0
 
     @property
@@ -655,9 +651,9 @@ def case_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, se
                         last, due, bool(listed), light, idle_days=max(0, (now - last).days))
         if due is not None:
             if light == "red":
-                item.overdue_days = _ceil_days(now - due)
+                item.overdue_days = days_overdue(due, now)
             else:
-                item.due_in_days = _ceil_days(due - now)
+                item.due_in_days = days_left(due, now)
         items.append(item)
     order = {id_: n for n, id_ in enumerate(ids)}
     items.sort(key=lambda c: order[c.id])
@@ -715,7 +711,7 @@ def work_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, se
     rows.sort(key=lambda r: order[r[0].id])
     items = [WorkRow(w.id, w.case_id, title, w.step_id, w.step_name, w.role, w.unit, w.assignee, w.created_at,
                      w.due_at, w.reminded_at, w.escalated_at, max(0, (now - w.created_at).days),
-                     _ceil_days(now - w.due_at) if w.due_at is not None and w.due_at < now else None)
+                     days_overdue(w.due_at, now) if w.due_at is not None and w.due_at < now else None)
              for w, title in rows]
     step_name = None
     if flt.kind == "step":

@@ -75,6 +75,23 @@ def sync_case_timers(session: Session, case_id: int, waiting: list[tuple[str, da
         conn.execute(_insert_timers, rows)
 
 
+def office_date(moment: datetime) -> date:
+    """The calendar day a moment (naive UTC) falls on in the office's time zone."""
+    return moment.replace(tzinfo=timezone.utc).astimezone(OFFICE_TZ).date()
+
+
+def days_overdue(due: datetime, now: datetime) -> int:
+    """How many days work is overdue, as a clerk counts them: calendar days in office time, at least 1.
+
+    Due on the 27th (end of that day), today the 28th: 1 day. The one rule for every page and export."""
+    return max(1, (office_date(now) - office_date(due)).days)
+
+
+def days_left(due: datetime, now: datetime) -> int:
+    """Calendar days in office time until the due day (0: due today)."""
+    return max(0, (office_date(due) - office_date(now)).days)
+
+
 def end_of_day(day: date) -> datetime:
     """A deadline given as a date means the end of that day in the office's time zone (naive UTC)."""
     return _naive_utc(datetime.combine(day, time(23, 59, 59), OFFICE_TZ))

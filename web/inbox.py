@@ -16,7 +16,6 @@ from .i18n import person
 
 
 bp = Blueprint("inbox", __name__)
-SOON_DAYS = 3
 
 
 @bp.route("/")
@@ -29,7 +28,7 @@ def index():
         choices = filter_choices(session, current_actor())
         clerks = _clerks(session) if "supervisor" in current_actor().roles else []
     return render_template("inbox/index.html", page=page, query=query, choices=choices, now=now,
-                           roles=ROLES, soon_days=SOON_DAYS, clerks=clerks, args=request.args, count_cap=COUNT_CAP)
+                           roles=ROLES, clerks=clerks, args=request.args, count_cap=COUNT_CAP)
 
 
 def _clerks(session) -> list[tuple[str, str, list[str]]]:

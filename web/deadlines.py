@@ -1,0 +1,61 @@
+"""How a deadline reads on every page: overdue by N days, due soon, or on time — one rule (engine.timers) for
+the inbox, the task page, the case page and the supervisor's lists."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from engine.supervision import LIGHT_NAMES, Settings, light_of
+from engine.timers import days_left, days_overdue
+
+
+@dataclass(frozen=True)
+class DueState:
+    kind: str  # overdue / soon / ok
+    days: int  # overdue: days past due; soon, ok: days left (0 = due today)
+
+
+def parse_utc(value: str | None) -> datetime | None:
+    """The engine's ISO UTC strings ("…Z") back to naive UTC datetimes, for the `local` filters."""
+    return datetime.fromisoformat(value.rstrip("Z")) if value else None
+
+
+def due_state(due: datetime | None, now: datetime | None = None) -> DueState | None:
+    """The state of a deadline now (the engine's clock): soon means the supervisor's yellow light."""
+    if due is None:
+        return None
+    now = now or current_app.extensions["duban"].clock()
+    if due < now:
+        return DueState("overdue", days_overdue(due, now))
+    yellow = timedelta(days=Settings.from_config(current_app.config).yellow_days)
+    return DueState("soon" if due < now + yellow else "ok", days_left(due, now))
+
+
+@dataclass(frozen=True)
+class Light:
+    color: str  # red / yellow / green, as on the supervisor's dashboard
+    name: str   # 红灯 / 黄灯 / 绿灯 (a coded label: templates pass it through |label)
+    why: str
+
+
+def case_light(status: str, work: list[tuple[datetime | None, str]], now: datetime | None = None) -> Light | None:
+    """A running case's light and why, from its open work's (due, step name): the step due first decides."""
+    if status != "running":
+        return None
+    now = now or current_app.extensions["duban"].clock()
+    dated = sorted((due, step) for due, step in work if due is not None)
+    if not dated:
+        return Light("green", LIGHT_NAMES["green"], _("无办理期限"))
+    due, step = dated[0]
+    color = light_of(due, now, Settings.from_config(current_app.config))
+    state = due_state(due, now)
+    if state.kind == "overdue":
+        why = _("逾期 %(days)s 天：%(step)s", days=state.days, step=step)
+    elif state.days == 0:
+        why = _("今天到期：%(step)s", step=step)
+    else:
+        why = _("%(days)s 天后到期：%(step)s", days=state.days, step=step)
+    return Light(color, LIGHT_NAMES[color], why)
