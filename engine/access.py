@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import Forbidden
+from .roles import ROLES
 from .models import Case, User, WorkItem
 
 OVERSIGHT_ROLES = {"supervisor"}
@@ -72,7 +73,7 @@ class Actor:
         if not self.in_scope(item.unit):
             raise Forbidden("您无权办理此事项")
         if item.role not in self.roles and not self.operator:
-            raise Forbidden(f"您没有办理此步骤所需的角色：{item.role}")  # in their unit: naming it tells nothing new
+            raise Forbidden(f"您没有办理此步骤所需的角色：{ROLES.get(item.role, item.role)}")  # in their unit: naming it tells nothing new
         if item.assignee and item.assignee != self.username and not self.operator:
             raise Forbidden(f"此事项已由 {item.assignee} 签收")
 

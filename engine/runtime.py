@@ -26,6 +26,7 @@ from .db import Database
 from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
 from .forms import check_form, with_options
 from .models import Case, Event, Incident, ProcessVersion, WorkItem
+from .roles import ROLES
 from .projection import (CASE_STATE_JSON, CASES, LOCK_CASE_OF_ITEM, SAVE_CASE, STEP_ROWS, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
                          sync_work_items)
 from .specs import LoadedVersion, VersionCache
@@ -119,7 +120,7 @@ class Engine:
             version = self.versions.get(session, version_id)
             start = version.catalogue["start"]
             if not actor.operator and start.get("role") and start["role"] not in actor.roles:
-                raise Forbidden(f"用户 {actor.username} 没有发起此流程所需的角色：{start['role']}")
+                raise Forbidden(f"您没有发起此流程所需的角色：{ROLES.get(start['role'], start['role'])}")
             check_form(start.get("form"), data, "立项")
             unit = str(data.get("unit") or "")
             if not actor.in_scope(unit):
@@ -536,7 +537,7 @@ def _item_view(item: WorkItem, case: Case, version: LoadedVersion) -> dict[str, 
     step = version.catalogue["steps"].get(item.step_id, {})
     return {
         "id": item.id, "case_id": item.case_id, "case_title": case.title, "process_key": case.process_key,
-        "step_id": item.step_id, "step_name": item.step_name, "role": item.role, "unit": item.unit,
+        "process_name": version.name, "step_id": item.step_id, "step_name": item.step_name, "role": item.role, "unit": item.unit,
         "assignee": item.assignee, "created_at": _iso(item.created_at), "due_at": _iso(item.due_at),
         "instructions": step.get("instructions", ""), "form": step.get("form"),
     }

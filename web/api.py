@@ -21,6 +21,7 @@ from engine.access import Actor
 from engine.casefile import MAX_COMMENT_CHARS, add_comment, case_file
 from engine.errors import Conflict, DubanError, Forbidden, InvalidData, NotFound
 from engine.inbox import SORTS, TABS, InboxQuery, inbox
+from engine.roles import ROLES
 from engine.models import Case, WorkItem
 
 from . import openapi
@@ -381,7 +382,7 @@ def _require_role_and_unit(actor: Actor, item: WorkItem) -> None:
     if not actor.in_scope(item.unit):
         raise Forbidden("您无权办理此事项")
     if item.role not in actor.roles:
-        raise Forbidden(f"您没有办理此步骤所需的角色：{item.role}")
+        raise Forbidden(f"您没有办理此步骤所需的角色：{ROLES.get(item.role, item.role)}")
 
 
 def _require_ready(item: WorkItem) -> None:

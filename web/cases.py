@@ -6,7 +6,6 @@ Views call engine.caselist, handlers.ledger, engine.casefile and the Engine; no 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +14,24 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import casefile, caselist
+from engine.accounts import people
 from engine.errors import InvalidData
 from engine.roles import ROLES
 from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
 from handlers import ledger
 
-from engine.accounts import people
-
 from . import timeline
 from .auth import current_actor, engine, safe_next
+from .deadlines import case_light, parse_utc
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
 BPMN_DIST = NODE_MODULES / "bpmn-js" / "dist"
-VIEWER_JS = "bpmn-viewer.production.min.js"
+VIEWER_JS = "bpmn-navigated-viewer.production.min.js"  # drag to move, wheel or buttons to zoom
 ASSET_SUFFIXES = {".css", ".woff", ".woff2", ".ttf", ".eot", ".svg"}
 DIAGRAM_CSS = ("diagram-js.css", "bpmn-js.css", "bpmn-font/css/bpmn-embedded.css")
 
-SOON = timedelta(days=3)
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -62,7 +60,7 @@ def view(case_id: int):
         visits = ledger.visit_ledger(session, case_id)
         version = engine().versions.get(session, case["process_version_id"])
         who = people(session, timeline.actors(case["history"]))
-    now = engine().clock()
+    work_items = [_work_item(item) for item in case["work_items"]]
     current_ids = sorted({item["step_id"] for item in case["work_items"]})
     done_ids = sorted({e["step_id"] for e in case["history"] if e["kind"] in timeline.FINISHED_KINDS and e["step_id"]}
                       - set(current_ids))
@@ -74,9 +72,9 @@ def view(case_id: int):
     }
     return render_template(
         "cases/view.html", case=case, case_id=case_id, header=header, status_name=caselist.STATUS_NAMES.get(case["status"], case["status"]),
-        started_at=_when(case["started_at"]), last_activity_at=_when(case["last_activity_at"]),
-        completed_at=_when(case["completed_at"]),
-        work_items=[_work_item(item, now) for item in case["work_items"]],
+        started_at=parse_utc(case["started_at"]), last_activity_at=parse_utc(case["last_activity_at"]),
+        completed_at=parse_utc(case["completed_at"]),
+        work_items=work_items, light=case_light(case["status"], [(i["due"], i["step_name"]) for i in work_items]),
         timeline=timeline.timeline(case["history"], version.catalogue, who),
         findings=findings, visits=visits, attachments=attachments, comments=comments,
         done_ids=json.dumps(done_ids), current_ids=json.dumps(current_ids),
@@ -190,16 +188,5 @@ def _work_item_id(session, case_id: int) -> int | None:
     return int(raw)
 
 
-def _when(value: str | None) -> datetime | None:
-    """The engine's ISO UTC strings back to naive UTC datetimes for the `local` filters."""
-    if not value:
-        return None
-    return datetime.fromisoformat(value.rstrip("Z"))
-
-
-def _work_item(item: dict[str, Any], now: datetime) -> dict[str, Any]:
-    due = _when(item.get("due_at"))
-    urgency = None
-    if due is not None:
-        urgency = "overdue" if due < now else ("soon" if due - now <= SOON else "ok")
-    return {**item, "role_name": ROLES.get(item["role"], item["role"]), "due": due, "urgency": urgency}
+def _work_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {**item, "role_name": ROLES.get(item["role"], item["role"]), "due": parse_utc(item.get("due_at"))}

@@ -9,8 +9,10 @@ from engine.casefile import case_file
 from engine.errors import DubanError, InvalidData
 from engine.roles import ROLES
 from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
+from handlers import ledger
 
 from .auth import current_actor, engine
+from .deadlines import parse_utc
 from .formrender import initial_values, parse_submission
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -20,7 +22,12 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 def _page(item: dict, values: dict, errors: dict, status: int = 200, kept: bool = False):
     with engine().db.reading() as session:
         attachments, comments = case_file(session, item["case_id"])
+        # Once rectification has begun, every step of it is done with the ledger in view.
+        rectifying = bool(ledger.rectification_items(session, item["case_id"]))
+        findings = ledger.findings(session, item["case_id"], item["case"]["data"].get("findings")) if rectifying else []
+        visits = ledger.visit_ledger(session, item["case_id"]) if rectifying else []
     return render_template("tasks/task.html", item=item, case=item["case"], values=values, errors=errors,
+                           due_at=parse_utc(item["due_at"]), findings=findings, visits=visits, rectifying=rectifying,
                            roles=ROLES, audit_types=AUDIT_TYPES, unit_levels=UNIT_LEVELS, kept=kept,
                            attachments=attachments, comments=comments), status
 

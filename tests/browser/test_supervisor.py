@@ -81,5 +81,5 @@ def test_supervisor_follows_the_red_count_to_a_red_case(base, page):
     overdue = page.locator("table.work-items tr.overdue", has_text=step).first
     assert overdue.count() == 1
     text = overdue.inner_text()
-    assert due in text and "已超期" in text
+    assert due in text and re.search(r"逾期 \d+ 天", text)
     assert overdue.locator(".badge.overdue").count() == 1

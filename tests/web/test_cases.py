@@ -164,7 +164,8 @@ def test_case_page_header_work_diagram_and_timeline(world):
     assert "办理中" in page and "三责联审（兴化）" in page and "第 1 版" in page
     # open work: step, role, assignee, due date, link to the task page
     assert "审前公示" in page and "组织部" in page and f'href="/tasks/{item["id"]}"' in page
-    assert re.search(r"\d{4}-\d{2}-\d{2}\s*<span class=\"badge ok\">", page)
+    assert re.search(r"<td>\s*\d{4}-\d{2}-\d{2}\s*</td>", page)  # on time: the date, no badge
+    assert '<span class="dot green"' in page and "绿灯" in page and "天后到期：审前公示" in page
     # diagram
     assert done == ["issue_notice"] and current == ["pre_audit_publicity"]
     assert f'data-diagram-url="/cases/{case_id}/diagram.bpmn"' in page
@@ -205,7 +206,13 @@ def test_overdue_work_is_flagged(world, monkeypatch):
     real = app_engine.clock
     monkeypatch.setattr(app_engine, "clock", lambda: real() + timedelta(days=30))
     page = text(login(world).get(f"/cases/{world['case']}"))
-    assert '<span class="badge overdue">已超期</span>' in page
+    (item,) = world["engine"].tasks(case_id=world["case"])
+    from engine.timers import days_overdue
+    from web.deadlines import parse_utc
+
+    days = days_overdue(parse_utc(item["due_at"]), real() + timedelta(days=30))
+    assert f'<span class="badge overdue">逾期 {days} 天</span>' in page
+    assert '<span class="dot red"' in page and "红灯" in page and f"逾期 {days} 天：下发联审通知" in page  # the light and why
 
 
 def test_diagram_xml(world):

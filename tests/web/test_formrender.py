@@ -12,13 +12,19 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from engine.forms import example_data, form_errors
+from engine.forms import example_data, form_errors, with_options
 from web.formrender import errors_for, initial_values, parse_submission
 
 REPO = Path(__file__).resolve().parents[2]
-FORMS = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((REPO / "processes/forms").glob("*.json"))}
+# Fields whose choices come from the case's records (x-options) are rendered with some, as the task page does.
+LEDGER = [{"const": n, "title": f"{n}. 问题{n}（用财·一般）"} for n in range(1, 6)]
+FORMS = {p.stem: with_options(json.loads(p.read_text(encoding="utf-8")), lambda source: LEDGER)
+         for p in sorted((REPO / "processes/forms").glob("*.json"))}
 PERSONNEL = FORMS["xinghua_review_personnel"]
 VISIT = FORMS["follow_up_visit"]
+# A list of numbers typed into one text input (a form without choices from records).
+NUMBERS = {"type": "object", "properties": {"closed_item_nos": {
+    "type": "array", "title": "问题序号", "items": {"type": "integer", "minimum": 1, "maximum": 600}, "uniqueItems": True}}}
 
 _env = Environment(loader=FileSystemLoader(str(REPO / "web/templates")), autoescape=select_autoescape(["html"]))
 _env.globals.update(errors_for=errors_for, _=lambda text: text)
@@ -136,9 +142,9 @@ def test_rows_round_trip_with_values_kept() -> None:
 
 def test_integer_list_is_split_on_commas_spaces_and_dunhao() -> None:
     form = MultiDict({"visit_date": "2026-11-25", "visit_note": "已回访", "closed_item_nos": "1, 3 5"})
-    assert parse_submission(VISIT, form)["closed_item_nos"] == [1, 3, 5]
+    assert parse_submission(NUMBERS, form)["closed_item_nos"] == [1, 3, 5]
     for text, want in [("2、4,6", [2, 4, 6]), ("１，２", [1, 2]), (" ", []), ("", [])]:
-        assert parse_submission(VISIT, MultiDict({"closed_item_nos": text}))["closed_item_nos"] == want
+        assert parse_submission(NUMBERS, MultiDict({"closed_item_nos": text}))["closed_item_nos"] == want
 
 
 def test_bad_number_is_kept_and_reported() -> None:
@@ -146,9 +152,9 @@ def test_bad_number_is_kept_and_reported() -> None:
     parsed = parse_submission(schema, MultiDict({"staff_used": "abc", "staff_approved": "12"}))
     assert parsed["staff_used"] == "abc" and parsed["staff_approved"] == 12
     assert form_errors(schema, parsed)["staff_used"] == ["请输入整数"]
-    items = parse_submission(VISIT, MultiDict({"closed_item_nos": "1 abc 700"}))
+    items = parse_submission(NUMBERS, MultiDict({"closed_item_nos": "1 abc 700"}))
     assert items["closed_item_nos"] == [1, "abc", 700]
-    errors = form_errors(VISIT, items)
+    errors = form_errors(NUMBERS, items)
     assert errors["closed_item_nos[1]"] and errors["closed_item_nos[2]"] == ["不能大于 600"]
     assert errors_for(errors, "closed_item_nos", items=True)[0].startswith("第 2 项：")
 
@@ -268,8 +274,11 @@ def test_other_field_kinds_render() -> None:
     assert 'step="any"' in html
     html = render(FORMS["suzhou_verify_establishment"], {})
     assert 'step="1" min="0" max="500"' in html
-    html = render(VISIT, {"closed_item_nos": [1, 3]})
+    numbers = {"type": "object", "properties": {"nos": {"type": "array", "title": "序号", "items": {"type": "integer"}}}}
+    html = render(numbers, {"nos": [1, 3]})
     assert 'value="1, 3"' in html and "多个序号用逗号分隔" in html
+    html = render(VISIT, {"closed_item_nos": [1, 3]})  # choices from the ledger: checkboxes, ticked as chosen
+    assert html.count('name="closed_item_nos"') == 5 and len(re.findall(r'value="[13]" checked', html)) == 2
     case = render(FORMS["joint_audit_case"], {"unit_level": "county"})
     assert 'maxlength="50"' in case and "<textarea" not in case
     assert '<option value="county" selected>' in case

@@ -102,3 +102,30 @@ def test_field_messages_are_in_the_page_language_only(world):
     assert "请输入数字" in zh and "Enter a number" not in zh and "(expected" not in zh
     en = unescape(organization.post(f"/tasks/{item['id']}?lang=en", data=bad).get_data(as_text=True))
     assert "Enter a number" in en and "请输入数字" not in en
+
+
+def test_every_rectification_step_shows_the_ledger_and_ticks_its_items(world):
+    eng, case_id = world["engine"], world["case"]
+    complete_step(eng, case_id, "review_personnel")
+    complete_step(eng, case_id, "review_establishment")
+    complete_step(eng, case_id, "review_finance", finance_findings=[
+        {"description": "白条入账", "severity": "major"}, {"description": "公务接待超标准", "severity": "general"}])
+    complete_step(eng, case_id, "feedback")
+    complete_step(eng, case_id, "consolidate")
+    (report,) = eng.tasks(case_id=case_id)
+    unit = login(world, "unit")
+    page = unescape(unit.get(f"/tasks/{report['id']}").get_data(as_text=True))
+    assert 'id="findings"' in page and 'id="visits"' in page  # the ledger is on the report's page
+    assert 'type="checkbox" name="reported_item_nos"' in page and "1. 白条入账（用财·重大）" in page
+    response = unit.post(f"/tasks/{report['id']}", data={
+        "rectification_report": "已整改", "rectification_report_date": "2026-06-01", "reported_item_nos": ["1", "3"]})
+    assert response.status_code == 400 and "请从列表中选择" in unescape(response.get_data(as_text=True))
+    assert unit.post(f"/tasks/{report['id']}", data={
+        "rectification_report": "已整改", "rectification_report_date": "2026-06-01", "reported_item_nos": "1"}).status_code == 302
+    (visit,) = eng.tasks(case_id=case_id)
+    organization = login(world, "organization")
+    page = unescape(organization.get(f"/tasks/{visit['id']}").get_data(as_text=True))
+    assert 'id="findings"' in page and "（单位已报整改）" in page
+    refused = organization.post(f"/tasks/{visit['id']}", data={
+        "visit_date": "2026-06-10", "visit_note": "回访", "closed_item_nos": ["1", "2"]})
+    assert refused.status_code == 400 and "销号的问题中有单位未申报整改到位的，请说明理由" in unescape(refused.get_data(as_text=True))
