@@ -79,9 +79,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_pages(app)
     for module in (auth, inbox, tasks, start, cases, supervise, api):
         app.register_blueprint(module.bp)
+    from .deadlines import due_state
     from .formrender import errors_for
 
     app.jinja_env.globals["errors_for"] = errors_for
+    app.jinja_env.globals["due_state"] = due_state
+
+    @app.get("/favicon.ico")
+    def _favicon():
+        return app.send_static_file("favicon.ico")
 
     @app.after_request
     def _security_headers(response):

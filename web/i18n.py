@@ -41,6 +41,15 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(label, "label")
     app.add_template_filter(person, "person")
+    app.jinja_env.globals["language_url"] = language_url
+
+
+def language_url(lang: str) -> str:
+    """This page in another language, its filters and page number kept."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", lang)]
+    return f"{request.path}?{urlencode(args)}"
 
 
 def person(username: str | None) -> str:

@@ -145,7 +145,7 @@ def work_columns() -> list[tuple[str, int]]:
 def why(row: supervision.CaseItem) -> str:
     """Why a case has its light, in words (the list's second column and the Excel's)."""
     if row.status == "error" and row.incident_message:
-        return _("出错：%(step)s %(message)s", step=row.incident_step or "", message=row.incident_message)
+        return _("系统异常：%(step)s %(message)s", step=row.incident_step or "", message=row.incident_message)
     if row.light == "red":
         return _("逾期 %(days)s 天：%(step)s", days=row.overdue_days, step=row.due_step or "")
     if row.light == "yellow":

@@ -82,3 +82,19 @@ def test_the_label_filter_translates_its_own_labels_and_escapes_everything_else(
         assert render_template_string("{{ '组织部'|label }}") == "Organization Dept."
         out = render_template_string("{{ x|label }}", x="<b onclick=x>%d%(y)s</b>")
         assert out == "&lt;b onclick=x&gt;%d%(y)s&lt;/b&gt;"
+
+
+def test_the_language_switch_keeps_the_filters_and_the_page(app):
+    client = app.test_client()
+    client.post("/login", data={"username": "organization", "password": "demo"})
+    html = client.get("/?tab=all&unit=戴窑镇&page=2&sort=-created").get_data(as_text=True)
+    link = re.search(r'<a href="(/\?[^"]*lang=en[^"]*)"', html).group(1).replace("&amp;", "&")
+    from urllib.parse import parse_qs, urlsplit
+
+    assert parse_qs(urlsplit(link).query) == {"tab": ["all"], "unit": ["戴窑镇"], "page": ["2"], "sort": ["-created"],
+                                             "lang": ["en"]}
+
+
+def test_every_page_has_the_favicon(app):
+    response = app.test_client().get("/favicon.ico")
+    assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"

@@ -17,6 +17,7 @@
     }
     mark(done, 'done');
     mark(current, 'current');
-    window.dubanDiagram.fit(container, canvas);
+    window.dubanDiagram.fit(container, viewer, current);
+    window.dubanDiagram.controls(container, viewer, current);
   });
 })();

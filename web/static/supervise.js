@@ -36,7 +36,8 @@
         });
         canvas.addMarker(stepId, 'current');
       });
-      window.dubanDiagram.fit(container, canvas);
+      window.dubanDiagram.fit(container, viewer, Object.keys(load));
+      window.dubanDiagram.controls(container, viewer);
       container.setAttribute('data-ready', '1');
     });
   }
