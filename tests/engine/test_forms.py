@@ -131,3 +131,15 @@ def test_closing_an_item_the_unit_never_reported_needs_a_stated_reason(engine):
     engine.complete(item["id"], dict(visit, closed_item_nos=[1, 2], unreported_close_reason="现场查看第2项已整改到位，单位漏报"),
                     as_user(engine, "organization"))
     assert ready_steps(engine, case_id) == ["issue_report"]
+
+
+def test_the_start_form_checks_the_leaving_audit_and_its_dates():
+    start = form("joint_audit_case.json")
+    leaving = dict(CASE_FACTS, in_post_since="2021-06-01", leaving_date="2026-05-31")
+    assert not validate_form(start, leaving)
+    assert validate_form(start, dict(leaving, leaving_date="2020-01-31")).zh == {"leaving_date": ["离任时间不能早于任现职时间"]}
+    no_reason = {k: v for k, v in leaving.items() if k != "leaving_reason"}
+    assert validate_form(start, no_reason).zh == {"leaving_reason": ["离任审计须选择离任原因"]}
+    assert not validate_form(start, dict(no_reason, audit_type="mid_term"))
+    assert validate_form(start, dict(leaving, in_post_since="2999-01-01", leaving_date="2999-02-01")).zh == {
+        "in_post_since": ["任现职时间不能晚于今天"]}
