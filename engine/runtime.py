@@ -521,7 +521,7 @@ def step_form(session: Session, case_id: int, form: dict[str, Any] | None, data:
 def _title(data: dict[str, Any], default: str) -> str:
     parts = [str(data.get(k)) for k in ("cadre_name", "post") if data.get(k)]
     if data.get("unit"):
-        parts.append(f"({data['unit']})")
+        parts.append(f"（{data['unit']}）")
     return " ".join(parts)[:500] or default
 
 

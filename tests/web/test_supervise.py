@@ -389,7 +389,7 @@ def test_excel_writes_formula_like_text_as_text(world):
         sheet = _workbook(client.get(f"/supervise/list.xlsx?{query}")).active
         (row,) = [r for r in sheet.iter_rows(min_row=2) if r[id_column - 1].value == case_id]
         texts = [c for c in row if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
-        assert {c.value for c in texts} >= {f"{evil['cadre_name']} {evil['post']} ({evil['unit']})", evil["unit"]}
+        assert {c.value for c in texts} >= {f"{evil['cadre_name']} {evil['post']} （{evil['unit']}）", evil["unit"]}
         assert all(c.data_type == "s" for c in texts), [(c.value, c.data_type) for c in texts]
         assert not [c.coordinate for r in sheet.iter_rows() for c in r if c.data_type == "f"]
 
