@@ -27,15 +27,19 @@ from engine.state import prune_history  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 KEY = "joint_audit_xinghua"
+PLAIN = "plain_ten"  # bench/plain: the process the issue profiled
 FACTS = {"cadre_name": "周建国", "post": "镇党委书记", "unit": "戴窑镇", "unit_level": "town", "audit_type": "leaving",
+         "leaving_reason": "promoted",
          "unit_principal": "陈明", "unit_deputy": "刘洋"}
 ROUNDS_PER_PATH = 10
 
 
 def choose(step_id: str, round_no: int, last_round: int) -> dict:
-    """The data a clerk enters per step on the benchmark path: one finding, closed in the last round."""
+    """The data a clerk enters per step on the benchmark path: one finding, reported and closed in the last round."""
     if step_id == "review_finance":
         return {"finance_findings": [{"description": "账外账", "severity": "major"}]}
+    if step_id == "report_rectification":
+        return {"reported_item_nos": [1] if round_no >= last_round else []}
     if step_id == "follow_up_visit":
         return {"closed_item_nos": [1] if round_no >= last_round else []}
     return {}
@@ -78,8 +82,8 @@ def engine_only(catalogue, spec, subs, rounds: int) -> list[float]:
     return times
 
 
-def persisted(engine: Engine, clerks, rounds: int, sample_rounds=()) -> tuple[list[float], dict[int, list[float]]]:
-    case_id = engine.start_case(KEY, dict(FACTS), clerks["organization"])
+def persisted(engine: Engine, clerks, rounds: int, key: str = KEY) -> tuple[list[float], dict[int, list[float]]]:
+    case_id = engine.start_case(key, dict(FACTS), clerks["organization"])
     times, by_round, round_no = [], {}, 1
     while True:
         items = engine.tasks(case_id=case_id)
@@ -104,18 +108,23 @@ def main() -> None:
         with db.transaction() as session:
             create_demo_accounts(session)
         engine = Engine(db)
-        engine.deploy([str(REPO / "processes")])
+        engine.deploy([str(REPO / "processes"), str(REPO / "bench" / "plain")])
         with db.reading() as session:
             clerks = {r: actor_for(session, r) for r in ("organization", "staffing", "audit", "unit")}
-            version = engine.versions.get(session, session.scalar(
-                select(ProcessVersion.id).where(ProcessVersion.process_key == KEY)))
-        spec, subs = version.spec, version.subprocess_specs
+            versions = {key: engine.versions.get(session, session.scalar(
+                select(ProcessVersion.id).where(ProcessVersion.process_key == key))) for key in (KEY, PLAIN)}
 
-        engine_times, persisted_times = [], []
-        for _ in range(5):
-            engine_times += engine_only(version.catalogue, spec, subs, ROUNDS_PER_PATH)
-            persisted_times += persisted(engine, clerks, ROUNDS_PER_PATH)[0]
-        a, b = statistics.median(engine_times), statistics.median(persisted_times)
+        def both(key: str, paths: int) -> tuple[float, float, int, int]:
+            version = versions[key]
+            engine_times, persisted_times = [], []
+            for _ in range(paths):
+                engine_times += engine_only(version.catalogue, version.spec, version.subprocess_specs, ROUNDS_PER_PATH)
+                persisted_times += persisted(engine, clerks, ROUNDS_PER_PATH, key)[0]
+            return (statistics.median(engine_times), statistics.median(persisted_times), len(engine_times),
+                    len(persisted_times))
+
+        a, b, n_a, n_b = both(KEY, 5)
+        plain_a, plain_b, _, _ = both(PLAIN, 30)
 
         _, by_round = persisted(engine, clerks, 410)
         early = statistics.median(t for r in range(1, 11) for t in by_round[r])
@@ -126,13 +135,17 @@ def main() -> None:
         "persisted_over_engine": round(b / a, 2),
         "round_1_step_ms": round(early * 1000, 3), "round_400_step_ms": round(late * 1000, 3),
         "round_400_over_round_1": round(late / early, 2),
+        "plain_engine_only_step_ms": round(plain_a * 1000, 3), "plain_persisted_step_ms": round(plain_b * 1000, 3),
+        "plain_persisted_over_engine": round(plain_b / plain_a, 2),
     }
-    print(f"(a) median engine-only step ({KEY}):      {figures['engine_only_step_ms']:8.3f} ms  ({len(engine_times)} steps)")
-    print(f"(b) median persisted step (load,run,commit): {figures['persisted_step_ms']:8.3f} ms  ({len(persisted_times)} steps)")
+    print(f"(a) median engine-only step ({KEY}):      {figures['engine_only_step_ms']:8.3f} ms  ({n_a} steps)")
+    print(f"(b) median persisted step (load,run,commit): {figures['persisted_step_ms']:8.3f} ms  ({n_b} steps)")
     print(f"    ratio (b)/(a): {figures['persisted_over_engine']}   target <= 3")
     print(f"(c) persisted step at rectification round 1..10:    {figures['round_1_step_ms']:8.3f} ms")
     print(f"    persisted step at rectification round 400..409: {figures['round_400_step_ms']:8.3f} ms")
     print(f"    ratio round 400 / round 1: {figures['round_400_over_round_1']}   target <= 1.5")
+    print(f"(d) {PLAIN} (10 user tasks, no handlers): engine-only {figures['plain_engine_only_step_ms']:.3f} ms, "
+          f"persisted {figures['plain_persisted_step_ms']:.3f} ms, ratio {figures['plain_persisted_over_engine']}")
     print(json.dumps(figures))
 
 
