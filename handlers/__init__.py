@@ -21,18 +21,22 @@ class HandlerContext:
     now: datetime
 
 
+def _registers_in(registry: dict[str, Any]) -> Callable[[str], Callable[[Any], Any]]:
+    """A decorator factory: `@by_name("x")` puts the function into `registry` under "x"."""
+
+    def by_name(name: str) -> Callable[[Any], Any]:
+        def register(fn: Any) -> Any:
+            registry[name] = fn
+            return fn
+
+        return register
+
+    return by_name
+
+
 Handler = Callable[[HandlerContext], dict[str, Any]]
 REGISTRY: dict[str, Handler] = {}
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    """Register a function as the handler BPMN service tasks call by `name`."""
-
-    def register(fn: Handler) -> Handler:
-        REGISTRY[name] = fn
-        return fn
-
-    return register
+handler = _registers_in(REGISTRY)  # @handler("rectification.open_items"): what BPMN service tasks call by name
 
 
 def registered() -> dict[str, Handler]:
@@ -42,19 +46,11 @@ def registered() -> dict[str, Handler]:
 
 
 # Choices a form takes from the case's records rather than from its file: a field with
-# "x-options": NAME gets its options from the function registered under NAME.
+# "x-options": NAME gets its options from the function registered under NAME,
+# (session, case id, case data) -> [{"const": value, "title": label}, ...].
 Options = Callable[[Session, int, dict[str, Any]], list[dict[str, Any]]]
 OPTIONS: dict[str, Options] = {}
-
-
-def form_options(name: str) -> Callable[[Options], Options]:
-    """Register a function (session, case id, case data) -> [{"const": value, "title": label}, ...]."""
-
-    def register(fn: Options) -> Options:
-        OPTIONS[name] = fn
-        return fn
-
-    return register
+form_options = _registers_in(OPTIONS)
 
 
 def registered_options() -> dict[str, Options]:
