@@ -124,7 +124,7 @@ class Engine:
             check_form(start.get("form"), data, "立项")
             unit = str(data.get("unit") or "")
             if not actor.in_scope(unit):
-                raise Forbidden(f"用户 {actor.username} 无权为单位 {unit} 立项")
+                raise Forbidden(f"您无权为单位 {unit} 立项")
             title = _title(data, version.name)
             case_id = session.execute(insert(CASES).values(
                 process_version_id=version.id, process_key=process_key, title=title, unit=unit, status="running",
