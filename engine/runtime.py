@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import copy
 import json
-import random
-import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,7 +10,6 @@ from typing import Any, Callable
 from uuid import UUID
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -26,48 +23,19 @@ from .db import Database
 from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
 from .forms import check_form, with_options
 from .models import Case, Event, Incident, ProcessVersion, WorkItem
-from .roles import ROLES
 from .projection import (CASE_STATE_JSON, CASES, LOCK_CASE_OF_ITEM, SAVE_CASE, STEP_ROWS, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
                          sync_work_items)
+from .roles import ROLES
 from .specs import LoadedVersion, VersionCache
 from .clock import engine_time
-from .timers import cancel_deadlines, schedule_deadlines, sync_case_timers, waiting_timers
 from .state import LiveWorkflows, dump_state, load_state, prune_history
+from .steps import CaseMoved, StepBudget, engine_work_left, failed_task, reason, retrying
+from .timers import cancel_deadlines, schedule_deadlines, sync_case_timers, waiting_timers
 from .validation import check_paths
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-ATTEMPTS = 5
-
-
-class CaseMoved(Conflict):
-    """Another step of the case committed between our read and our write: worth running again."""
-
-
-def _transient(err: Exception) -> bool:
-    """A database refusal that a fresh attempt resolves: a deadlock, a serialization failure, a busy SQLite."""
-    orig = getattr(err, "orig", None)
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if code in ("40001", "40P01"):
-        return True
-    return "database is locked" in str(orig or err)
-
-
-def retrying(attempt: Callable[[], Any], attempts: int = ATTEMPTS) -> Any:
-    """Run a step again (bounded, with jitter) when the case moved under it; other errors pass through."""
-    for n in range(1, attempts + 1):
-        try:
-            return attempt()
-        except CaseMoved:
-            if n == attempts:
-                raise
-        except DBAPIError as err:
-            if n == attempts or not _transient(err):
-                raise
-        time.sleep(random.uniform(0, 0.01 * 2 ** n))
 
 
 @dataclass(frozen=True)
@@ -365,7 +333,7 @@ class Engine:
         rewriting the case's timer rows if the step left its timers as they were, `known` (the case's ready
         work-item rows, when already read) spares reading them again."""
         snapshots: dict[UUID, dict[str, Any]] = {}
-        budget = _StepBudget(case.title)
+        budget = StepBudget(case.title)
 
         def before(task):
             budget.spend()
@@ -386,7 +354,7 @@ class Engine:
                 prune_history(workflow)
                 # SpiffWorkflow walks its task tree only to depth 1000 and stops quietly there: an automatic
                 # loop that went deeper left ready work behind. Pruned, the tree is shallow again: run on.
-                if not _engine_work_left(workflow):
+                if not engine_work_left(workflow):
                     break
         tasks = workflow.get_tasks()  # one walk of the live tree serves every projection below
         ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
@@ -414,11 +382,11 @@ class Engine:
         except DubanError:
             raise
         except Exception as err:  # handlers and expressions fail in many ways; the step is refused whole
-            task = _failed_task(err)
+            task = failed_task(err)
             details = {"step_id": step_id(task) if task else None,
                        "step_name": getattr(task.task_spec, "bpmn_name", None) if task else None,
                        "trace": "".join(traceback.format_exception(err))[-8000:]}
-            raise StepFailed(f"{where}: 步骤执行失败，未做任何更改：{_reason(err)}", details=details) from err
+            raise StepFailed(f"{where}: 步骤执行失败，未做任何更改：{reason(err)}", details=details) from err
 
     def record_incident(self, case_id: int, action: dict[str, Any], err: DubanError | str) -> None:
         """Put the case in `error` with an incident; nothing else about it changes."""
@@ -448,36 +416,6 @@ class Engine:
         return expressions.make_script_engine(call_service)
 
 
-def _engine_work_left(workflow: BpmnWorkflow) -> bool:
-    """Whether a task the engine runs by itself (not a person's) is ready, subprocesses included."""
-    for wf in (workflow, *workflow.subprocesses.values()):
-        if any(t.state == TaskState.READY and not t.task_spec.manual for t in wf.tasks.values()):
-            return True
-    return False
-
-
-STEP_TASKS = 10_000  # engine tasks (scripts, services, gateways, events) one step may run
-
-
-class _StepBudget:
-    """Bounds one step's run of engine tasks, so a diagram that loops through scripts without ever waiting
-    for a person fails that case's step instead of holding the server (and SQLite's write lock)."""
-
-    def __init__(self, where: str) -> None:
-        self.where, self.spent = where, 0
-        self.deadline = time.monotonic() + expressions.STEP_SECONDS
-
-    def spend(self) -> None:
-        self.spent += 1
-        if self.spent > STEP_TASKS:
-            raise StepFailed(f"{self.where}: 步骤执行失败，未做任何更改：一次办理自动执行了超过 {STEP_TASKS} 个环节，"
-                             f"流程可能陷入无人工环节的循环", details={"step_id": None, "step_name": None,
-                                                                   "trace": f"more than {STEP_TASKS} engine tasks"})
-        if time.monotonic() > self.deadline:
-            raise StepFailed(f"{self.where}: 步骤执行失败，未做任何更改：自动执行时间超过限制",
-                             details={"step_id": None, "step_name": None, "trace": "step took too long"})
-
-
 _RECORDED_KINDS = {"ServiceTask": "service_task", "ScriptTask": "script_task", "BusinessRuleTask": "rule_task"}
 
 
@@ -486,23 +424,6 @@ def _records_data(task) -> bool:
 
 
 _CASE_STATES = {"error": "系统异常待处理", "suspended": "已暂停", "terminated": "已终止", "completed": "已办结"}
-
-
-def _failed_task(err: BaseException):
-    while err is not None:
-        if getattr(err, "task", None) is not None:
-            return err.task
-        err = err.__cause__ or getattr(err, "exception", None)
-    return None
-
-
-def _reason(err: BaseException) -> str:
-    while err.__cause__ is not None or getattr(err, "exception", None) is not None:
-        inner = getattr(err, "exception", None) or err.__cause__
-        if inner is None or inner is err:
-            break
-        err = inner
-    return f"{type(err).__name__}: {err}"
 
 
 def step_form(session: Session, case_id: int, form: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any] | None:

@@ -20,7 +20,8 @@ from .errors import Conflict, StepFailed
 from .models import User, WorkItem
 from .notifications import notify
 from .projection import CASE_BY_ID, LOCK_CASE, CaseState, EventLog, append_event
-from .runtime import Engine, retrying
+from .runtime import Engine
+from .steps import retrying
 from .timers import OFFICE_TZ, claim_due, lease, renew, take
 
 log = logging.getLogger("duban.worker")

@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import runtime
+from engine import steps
 from engine.errors import Conflict
 from engine.models import Case, Event, Timer, WorkItem
-from engine.runtime import CaseMoved, Engine
+from engine.runtime import Engine
+from engine.steps import CaseMoved
 from engine.worker import TimerRunner
 from tests.conftest import CASE_FACTS, Clock, as_user, complete_step, ready_steps
 from tests.engine.test_timers import T0, world  # noqa: F401  (fixture)
@@ -34,7 +35,7 @@ def _lose_first_claims(monkeypatch, times: int) -> list[int]:
         return real(self, session, case, workflow, data)
 
     monkeypatch.setattr(Engine, "_save_case", save)
-    monkeypatch.setattr(runtime.time, "sleep", lambda s: None)
+    monkeypatch.setattr(steps.time, "sleep", lambda s: None)
     return calls
 
 
@@ -57,7 +58,7 @@ def test_a_case_that_keeps_moving_gives_up_after_five_attempts_without_an_incide
     calls = _lose_first_claims(monkeypatch, 99)
     with pytest.raises(Conflict):
         complete_step(engine, case_id, "review_finance")
-    assert len(calls) == runtime.ATTEMPTS
+    assert len(calls) == steps.ATTEMPTS
     assert engine.case(case_id)["status"] == "running"
     assert "review_finance" in ready_steps(engine, case_id)
 
