@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import threading
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -116,14 +116,19 @@ def _cap_instances(specs: list[Any]) -> None:
                 task_spec.__class__ = capped
 
 
+def _properties(el) -> dict[str, str]:
+    return {p.get("name"): p.get("value") for p in el.iterfind(
+        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+
+
 def _step(el, lanes, forms) -> dict[str, Any]:
     lane = lanes.get(el.get("id"))
-    props = {p.get("name"): p.get("value") for p in el.iterfind(
-        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+    props = _properties(el)
     instructions = el.find("bpmn:extensionElements/spiffworkflow:instructionsForEndUser", NS)
     form_file = props.get(FORM_PROPERTY)
     return {
         "name": el.get("name") or el.get("id"),
+        "name_en": props.get("name_en") or "",
         "kind": _local(el),
         "role": role_for_lane(lane.get("id"), lane.get("name")) if lane is not None else None,
         "lane": lane.get("id") if lane is not None else None,
@@ -131,6 +136,7 @@ def _step(el, lanes, forms) -> dict[str, Any]:
         "form": forms.get(form_file) if form_file else None,
         "due_in": props.get("dueIn"),
         "instructions": (instructions.text or "").strip() if instructions is not None else "",
+        "instructions_en": (props.get("instructions_en") or "").strip(),
     }
 
 
@@ -146,13 +152,48 @@ def catalogue_for(process, forms: dict[str, Any]) -> dict[str, Any]:
         elif kind == "startEvent" and el.getparent() is process and start is None:
             start = _step(el, lanes, forms)
     names = {el.get("id"): el.get("name") for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
+    # Every named element's English name (steps, service tasks, gateways, lanes, flows): the timeline and the
+    # English diagram read them; the process's own is a property of bpmn:process (the XSD allows it there).
+    names_en = {el.get("id"): _properties(el).get("name_en") for el in process.iter()
+                if isinstance(el.tag, str) and el.get("id") and el.get("name")}
     return {
         "name": process.get("name") or process.get("id"),
+        "name_en": _properties(process).get("name_en") or "",
         "has_timers": any(_local(el) == "timerEventDefinition" for el in process.iter()),
         "steps": steps,
         "start": start or {"name": "", "role": None, "form": None},
         "names": {k: v for k, v in names.items() if v},
+        "names_en": {k: v for k, v in names_en.items() if v},
     }
+
+
+def in_language(node: Any, key: str, locale: str | None) -> str:
+    """A designer's text of a catalogue or form node (`name`, `title`, `description`, `instructions`) in `locale`:
+    its `<key>_en` for English where the designer gave one, else the Chinese; "" when the node has neither."""
+    if not isinstance(node, dict):
+        return ""
+    if str(locale or "").startswith("en") and node.get(f"{key}_en"):
+        return str(node[f"{key}_en"])
+    return str(node.get(key) or "")
+
+
+def english_diagram(xml: str) -> str:
+    """The BPMN XML with each element's name replaced by its `name_en` property where it has one (a pool by its
+    process's), so bpmn-js draws the English labels; the stored, validated XML is never changed."""
+    from lxml import etree
+
+    from .validation import _safe_parser
+
+    root = etree.fromstring(xml.encode("utf-8"), _safe_parser())
+    english = {el.get("id"): _properties(el).get("name_en") for el in root.iter()
+               if isinstance(el.tag, str) and el.get("id") and el.get("name")}
+    for el in root.iter(f"{{{BPMN_NS}}}participant"):
+        if not english.get(el.get("id")):
+            english[el.get("id")] = english.get(el.get("processRef"))
+    for el in root.iter():
+        if isinstance(el.tag, str) and english.get(el.get("id")):
+            el.set("name", english[el.get("id")])
+    return etree.tostring(root, encoding="unicode")
 
 
 def _problem_from(err, checked: CheckedFile, display: str) -> Problem:
@@ -191,6 +232,14 @@ def parse_checked(checked: CheckedFile, display: str) -> tuple[list[Problem], li
     except Exception as err:  # SpiffWorkflow raises many kinds; each is the user's to fix, not a crash
         return [_problem_from(err, checked, display)], []
     return [], parsed
+
+
+def newest_versions(session: Session) -> dict[str, int]:
+    """The id of each deployed process's newest version, by process key."""
+    newest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("version")) \
+        .group_by(ProcessVersion.process_key).subquery()
+    is_newest = (ProcessVersion.process_key == newest.c.process_key) & (ProcessVersion.version == newest.c.version)
+    return dict(session.execute(select(ProcessVersion.process_key, ProcessVersion.id).join(newest, is_newest)).all())
 
 
 @dataclass(frozen=True)
