@@ -24,7 +24,7 @@ install: $(STAMP) $(MO)
 # After changing UI text: collect the msgids, then translate the new entries in messages.po.
 translations: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k lazy_gettext -k N_ -o /tmp/duban-messages.pot .
-	$(VENV)/bin/pybabel update -i /tmp/duban-messages.pot -d web/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i /tmp/duban-messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
 
 # Set up, initialise the embedded SQLite database with demo accounts and cases, start the web app.
 run: install

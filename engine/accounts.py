@@ -100,10 +100,14 @@ def issue_token(session: Session, user: User, name: str) -> str:
 
 @dataclass(frozen=True)
 class Person:
-    """How a user is named in front of others: display name and department (their roles' names)."""
+    """How a user is named in front of others: display name and departments (their roles' names)."""
 
     name: str
-    department: str
+    departments: tuple[str, ...] = ()
+
+    @property
+    def department(self) -> str:
+        return "、".join(self.departments)
 
 
 def people(session: Session, usernames: set[str]) -> dict[str, Person]:
@@ -111,7 +115,7 @@ def people(session: Session, usernames: set[str]) -> dict[str, Person]:
     if not usernames:
         return {}
     rows = session.execute(select(User.username, User.display_name, User.roles).where(User.username.in_(sorted(usernames))))
-    return {u: Person(name or u, "、".join(ROLES.get(r, r) for r in roles or [])) for u, name, roles in rows}
+    return {u: Person(name or u, tuple(ROLES.get(r, r) for r in roles or [])) for u, name, roles in rows}
 
 
 def display_names(session: Session) -> dict[str, str]:

@@ -92,8 +92,8 @@ def _message(err) -> tuple[str, str, str]:
         "oneOf": ("请从列表中选择", "Choose one of the listed options"),
         "anyOf": ("请从列表中选择", "Choose one of the listed options"),
         "uniqueItems": ("不能有重复项", "Must not contain duplicates"),
-        "minItems": (f"至少 {val} 项", f"At least {val} items"),
-        "maxItems": (f"最多 {val} 项", f"At most {val} items"),
+        "minItems": (f"至少 {val} 项", f"At least {val} item{'' if val == 1 else 's'}"),
+        "maxItems": (f"最多 {val} 项", f"At most {val} item{'' if val == 1 else 's'}"),
         "pattern": ("格式不正确", "Invalid format"),
     }
     zh, en = texts.get(kw, ("填写的内容不符合要求", "Invalid value"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from .access import Actor
 from .models import Case, ProcessVersion, WorkItem
+from .specs import in_language
 
 TABS = ("mine", "available", "all")
 SORTS = {"due": (WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id),
@@ -160,16 +161,16 @@ def inbox(session: Session, actor: Actor, query: InboxQuery, now: datetime) -> I
     )
 
 
-def filter_choices(session: Session, actor: Actor) -> dict[str, list[tuple[str, str]]]:
-    """Processes and steps from the deployed catalogues, units from the actor's scope (menus stay cheap)."""
+def filter_choices(session: Session, actor: Actor, locale: str | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Processes and steps from the deployed catalogues (named in `locale`), units from the actor's scope."""
     steps: dict[str, str] = {}
     processes: dict[str, str] = {}
     for key, name, catalogue in session.execute(select(ProcessVersion.process_key, ProcessVersion.name,
                                                        ProcessVersion.catalogue).order_by(ProcessVersion.version)):
-        processes[key] = name
+        processes[key] = in_language(catalogue, "name", locale) or name
         for step_id, step in catalogue.get("steps", {}).items():
             if actor.oversees or step.get("role") in actor.roles:
-                steps[step_id] = step.get("name") or step_id
+                steps[step_id] = in_language(step, "name", locale) or step_id
     if actor.units is not None:
         units = sorted(actor.units)
     else:

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from .models import Notification, User
+from .models import Notification, User, WorkItem
 
 log = logging.getLogger("duban.notifications")
 MAX_EMAIL_ATTEMPTS = 5
@@ -48,6 +48,13 @@ def unread_count(session: Session, username: str) -> int:
 def recent(session: Session, username: str, limit: int = 100) -> list[Notification]:
     return list(session.scalars(select(Notification).where(Notification.recipient == username)
                                 .order_by(Notification.id.desc()).limit(limit)).all())
+
+
+def work_items_of(session: Session, rows: list[Notification]) -> dict[int, WorkItem]:
+    """The work items notifications are about, by id: what an English page words them from (the stored
+    subject and body are the Chinese ones that were e-mailed)."""
+    ids = sorted({n.work_item_id for n in rows if n.work_item_id})
+    return {w.id: w for w in session.scalars(select(WorkItem).where(WorkItem.id.in_(ids)))} if ids else {}
 
 
 def mark_read(session: Session, username: str, now: datetime) -> None:

@@ -591,6 +591,7 @@ class WorkRow:
     escalated_at: datetime | None
     age_days: int
     overdue_days: int | None
+    process_key: str = ""  # with step_id, names the step in another language
 
     @property
     def role_name(self) -> str:
@@ -711,7 +712,8 @@ def work_list(session: Session, actor: Actor, now: datetime, flt: ListFilter, se
     rows.sort(key=lambda r: order[r[0].id])
     items = [WorkRow(w.id, w.case_id, title, w.step_id, w.step_name, w.role, w.unit, w.assignee, w.created_at,
                      w.due_at, w.reminded_at, w.escalated_at, max(0, (now - w.created_at).days),
-                     days_overdue(w.due_at, now) if w.due_at is not None and w.due_at < now else None)
+                     days_overdue(w.due_at, now) if w.due_at is not None and w.due_at < now else None,
+                     w.process_key)
              for w, title in rows]
     step_name = None
     if flt.kind == "step":
@@ -753,12 +755,13 @@ def case_actions_context(session: Session, case_id: int) -> dict[str, Any]:
     """What `supervise/_case_actions.html` needs: the case id, its status, its open incidents (oldest first)
     and the actions allowed in that status (and the case's unit, for the scope check). The caller checks that
     the viewer oversees (`require_in_scope`)."""
-    row = session.execute(select(Case.status, Case.unit).where(Case.id == case_id)).first()
+    row = session.execute(select(Case.status, Case.unit, Case.process_key).where(Case.id == case_id)).first()
     if row is None:
         raise NotFound(f"项目不存在：{case_id}")
-    status, unit = row
+    status, unit, process_key = row
     incidents = [IncidentView(i.id, i.step_id, i.step_name, i.message, i.trace, i.created_at)
                  for i in session.scalars(select(Incident).where(Incident.case_id == case_id, Incident.status == "open")
                                           .order_by(Incident.id)).all()]
     actions = [a for a in ACTIONS_BY_STATUS.get(status, ()) if a != "retry" or incidents]
-    return {"case_id": case_id, "status": status, "unit": unit, "incidents": incidents, "actions": actions}
+    return {"case_id": case_id, "status": status, "unit": unit, "incidents": incidents, "actions": actions,
+            "process_key": process_key}

@@ -7,6 +7,7 @@ from . import HandlerContext, field_titles, handler
 
 DUTIES = ("personnel", "establishment", "finance")
 DUTY_NAMES = {"personnel": "用人", "establishment": "用编", "finance": "用财"}
+DUTY_NAMES_EN = {"personnel": "appointments", "establishment": "establishment", "finance": "finance"}
 
 field_titles({"findings": ("问题清单", "Findings"), "finding_count": ("问题数", "Number of findings")})
 

@@ -15,6 +15,7 @@ from .findings import DUTY_NAMES
 from .records import FollowUpVisit, RectificationItem
 
 SEVERITY_NAMES = {"major": "重大", "general": "一般"}
+SEVERITY_NAMES_EN = {"major": "major", "general": "general"}
 ITEM_STATUS_NAMES = {"open": "整改中", "closed": "已销号"}
 VISIT_RESULT_NAMES = {"closed": "已销号", "open": "未整改到位"}
 CONTACT_ROLE_NAMES = {"principal": "主要负责人", "deputy": "分管负责人"}

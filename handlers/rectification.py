@@ -106,14 +106,18 @@ def record_visit(ctx: HandlerContext) -> dict[str, Any]:
 
 @form_options("rectification.open_items")
 def open_item_choices(session, case_id: int, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ledger's open items as choices: "3. 白条入账（用财·重大）", marked when the unit reported it done."""
-    from .findings import DUTY_NAMES
-    from .ledger import SEVERITY_NAMES
+    """The ledger's open items as choices: "3. 白条入账（用财·重大）", marked when the unit reported it done
+    (and in English for English pages: the description stays as the department typed it)."""
+    from .findings import DUTY_NAMES, DUTY_NAMES_EN
+    from .ledger import SEVERITY_NAMES, SEVERITY_NAMES_EN
 
     reported = {n for n in data.get("reported_item_nos") or [] if isinstance(n, int)}
     items = session.scalars(select(RectificationItem).where(
         RectificationItem.case_id == case_id, RectificationItem.status == "open").order_by(RectificationItem.item_no)).all()
     return [{"const": item.item_no,
              "title": f"{item.item_no}. {item.description}（{DUTY_NAMES.get(item.duty, item.duty)}·"
-                      f"{SEVERITY_NAMES.get(item.severity, item.severity)}）" + ("（单位已报整改）" if item.item_no in reported else "")}
+                      f"{SEVERITY_NAMES.get(item.severity, item.severity)}）" + ("（单位已报整改）" if item.item_no in reported else ""),
+             "title_en": f"{item.item_no}. {item.description} ({DUTY_NAMES_EN.get(item.duty, item.duty)}, "
+                         f"{SEVERITY_NAMES_EN.get(item.severity, item.severity)})"
+                         + (" (reported rectified by the unit)" if item.item_no in reported else "")}
             for item in items]

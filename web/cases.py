@@ -17,12 +17,14 @@ from engine import casefile, caselist
 from engine.accounts import people
 from engine.errors import InvalidData
 from engine.roles import ROLES
+from engine.specs import english_diagram
 from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
 from handlers import ledger
 
 from . import timeline
 from .auth import current_actor, engine, safe_next
 from .deadlines import case_light, parse_utc
+from .i18n import english_diagram_asked, process_name, step_name
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -60,7 +62,7 @@ def view(case_id: int):
         visits = ledger.visit_ledger(session, case_id)
         version = engine().versions.get(session, case["process_version_id"])
         who = people(session, timeline.actors(case["history"]))
-    work_items = [_work_item(item) for item in case["work_items"]]
+    work_items = [_work_item(item, version.catalogue) for item in case["work_items"]]
     current_ids = sorted({item["step_id"] for item in case["work_items"]})
     done_ids = sorted({e["step_id"] for e in case["history"] if e["kind"] in timeline.FINISHED_KINDS and e["step_id"]}
                       - set(current_ids))
@@ -75,7 +77,8 @@ def view(case_id: int):
         started_at=parse_utc(case["started_at"]), last_activity_at=parse_utc(case["last_activity_at"]),
         completed_at=parse_utc(case["completed_at"]),
         work_items=work_items, light=case_light(case["status"], [(i["due"], i["step_name"]) for i in work_items]),
-        timeline=timeline.timeline(case["history"], version.catalogue, who),
+        timeline=timeline.timeline(case["history"], version.catalogue, who, case["process_key"]),
+        process_label=process_name(case["process_key"], case["process_name"], version.catalogue),
         findings=findings, visits=visits, attachments=attachments, comments=comments,
         done_ids=json.dumps(done_ids), current_ids=json.dumps(current_ids),
         viewer_available=(BPMN_DIST / VIEWER_JS).is_file(), diagram_css=DIAGRAM_CSS,
@@ -88,7 +91,8 @@ def view(case_id: int):
 def diagram(case_id: int):
     with engine().db.reading() as session:
         xml = caselist.case_bpmn(session, case_id, current_actor())
-    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(english_diagram(xml) if english_diagram_asked() else xml, mimetype="application/xml",
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 # --- the case file ---------------------------------------------------------------------------
@@ -188,5 +192,6 @@ def _work_item_id(session, case_id: int) -> int | None:
     return int(raw)
 
 
-def _work_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {**item, "role_name": ROLES.get(item["role"], item["role"]), "due": parse_utc(item.get("due_at"))}
+def _work_item(item: dict[str, Any], catalogue: dict[str, Any]) -> dict[str, Any]:
+    return {**item, "role_name": ROLES.get(item["role"], item["role"]), "due": parse_utc(item.get("due_at")),
+            "step_name": step_name(item["process_key"], item["step_id"], item["step_name"], catalogue)}

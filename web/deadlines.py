@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from engine.supervision import LIGHT_NAMES, Settings, light_of
 from engine.timers import days_left, days_overdue
@@ -53,9 +53,10 @@ def case_light(status: str, work: list[tuple[datetime | None, str]], now: dateti
     color = light_of(due, now, Settings.from_config(current_app.config))
     state = due_state(due, now)
     if state.kind == "overdue":
-        why = _("逾期 %(days)s 天：%(step)s", days=state.days, step=step)
+        why = ngettext("逾期 %(days)s 天：%(step)s", "逾期 %(days)s 天：%(step)s", state.days, days=state.days, step=step)
     elif state.days == 0:
         why = _("今天到期：%(step)s", step=step)
     else:
-        why = _("%(days)s 天后到期：%(step)s", days=state.days, step=step)
+        why = ngettext("%(days)s 天后到期：%(step)s", "%(days)s 天后到期：%(step)s", state.days, days=state.days,
+                       step=step)
     return Light(color, LIGHT_NAMES[color], why)

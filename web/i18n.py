@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
 from flask_babel import Babel, format_datetime, get_locale, gettext
+
+from engine.specs import in_language, newest_versions
 
 LANGUAGE_COOKIE = "duban_lang"
 
@@ -41,7 +44,10 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(label, "label")
     app.add_template_filter(person, "person")
-    app.jinja_env.globals["language_url"] = language_url
+    app.add_template_filter(localized, "localized")
+    app.add_template_filter(listing, "listing")
+    app.jinja_env.globals.update(language_url=language_url, process_name=process_name, step_name=step_name,
+                                 step_names=step_names, english=english)
 
 
 def language_url(lang: str) -> str:
@@ -76,6 +82,78 @@ def label(text: str | None) -> str:
     if text is None:
         return ""
     return gettext(text) if text in KNOWN_LABELS else str(text)
+
+
+# --- the designer's words: process, step and form texts from the catalogue, `*_en` on English pages ---------
+def english() -> bool:
+    return str(get_locale()) == "en"
+
+
+_ENGLISH_SEPARATORS = {"、": ", ", "；": "; "}
+
+
+def listing(items: Any, separator: str = "、") -> str:
+    """Items joined in the page's language: 甲、乙 (or 甲；乙) in Chinese, "a, b" (or "a; b") in English."""
+    return (_ENGLISH_SEPARATORS.get(separator, separator) if english() else separator).join(str(i) for i in items)
+
+
+def english_diagram_asked() -> bool:
+    """Whether a diagram is fetched for an English page: by its URL (?lang=en) alone, not the cookie, so the
+    browser's cached Chinese and English diagrams (different URLs) never stand in for each other."""
+    return request.args.get("lang") == "en"
+
+
+def localized(node: Any, key: str = "title", fallback: Any = "") -> str:
+    """A form or catalogue node's text (`title`, `description`, `name`, `instructions`) in the page's language."""
+    return in_language(node, key, str(get_locale())) or str(fallback)
+
+
+def _catalogues(process_key: str, catalogue: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Where English names are looked up: the case's own version first, then the process's newest version
+    (read once per request), which names the steps of versions deployed before they had English names."""
+    newest = g.get("_newest_catalogues")
+    if newest is None:
+        duban = current_app.extensions["duban"]
+        with duban.db.reading() as session:
+            newest = g._newest_catalogues = {key: duban.versions.get(session, version_id).catalogue
+                                             for key, version_id in newest_versions(session).items()}
+    return [c for c in (catalogue, newest.get(process_key)) if c]
+
+
+def process_name(process_key: str, fallback: str, catalogue: dict[str, Any] | None = None) -> str:
+    """A process's name in the page's language; the Chinese name as stored otherwise."""
+    if not english():
+        return fallback
+    return next((c["name_en"] for c in _catalogues(process_key, catalogue) if c.get("name_en")), fallback)
+
+
+def step_name(process_key: str, step_id: str | None, fallback: str, catalogue: dict[str, Any] | None = None) -> str:
+    """A step's name (any named element: user or service task, start event) in the page's language; work items
+    and events store the Chinese name, so the English one comes from the catalogue by process and step id."""
+    if not english() or not step_id:
+        return fallback
+    return next((c["names_en"][step_id] for c in _catalogues(process_key, catalogue)
+                 if (c.get("names_en") or {}).get(step_id)), fallback)
+
+
+def step_instructions(process_key: str, step_id: str | None, fallback: str,
+                      catalogue: dict[str, Any] | None = None) -> str:
+    """A user task's instructions in the page's language."""
+    if not english() or not step_id:
+        return fallback
+    steps = [((c.get("steps") or {}).get(step_id) or {}) for c in _catalogues(process_key, catalogue)]
+    return next((s["instructions_en"] for s in steps if s.get("instructions_en")), fallback)
+
+
+def step_names(process_key: str, names: list[str]) -> list[str]:
+    """Steps known only by their Chinese names (a case's current steps column), each in the page's language."""
+    if not english():
+        return list(names)
+    english_by_name: dict[str, str] = {}
+    for catalogue in _catalogues(process_key, None):
+        english_by_name.update({zh: catalogue["names_en"][sid] for sid, zh in (catalogue.get("names") or {}).items()
+                                if (catalogue.get("names_en") or {}).get(sid)})
+    return [english_by_name.get(name, name) for name in names]
 
 
 def N_(text: str) -> str:

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from engine.inbox import COUNT_CAP, InboxQuery, filter_choices, inbox
 from engine.models import User
-from engine.notifications import mark_read, recent, unread_count
+from engine.notifications import mark_read, recent, unread_count, work_items_of
 from engine.roles import ROLES
 
 from .auth import current_actor, engine, safe_next
-from .i18n import person
+from .i18n import english, person
 
 
 bp = Blueprint("inbox", __name__)
@@ -25,7 +25,7 @@ def index():
     now = engine().clock()
     with engine().db.reading() as session:
         page = inbox(session, current_actor(), query, now)
-        choices = filter_choices(session, current_actor())
+        choices = filter_choices(session, current_actor(), str(get_locale()))
         clerks = _clerks(session) if "supervisor" in current_actor().roles else []
     return render_template("inbox/index.html", page=page, query=query, choices=choices, now=now,
                            roles=ROLES, clerks=clerks, args=request.args, count_cap=COUNT_CAP)
@@ -50,10 +50,11 @@ def _unread_notifications():
 def notifications():
     with engine().db.reading() as session:
         count, rows = unread_count(session, current_user.username), recent(session, current_user.username)
+        items = work_items_of(session, rows) if english() else {}
     if count:
         with engine().db.transaction() as session:
             mark_read(session, current_user.username, engine().clock())
-    return render_template("inbox/notifications.html", rows=rows, unread_count=count)
+    return render_template("inbox/notifications.html", rows=rows, unread_count=count, items=items)
 
 
 def _back():

@@ -69,7 +69,7 @@ def start(process_key: str):
     schema = _form(process)
     data = parse_submission(schema, request.form)
     try:
-        check_form(schema, data, _("立项"))  # the units this clerk may choose, at the field
+        check_form(schema, data, "立项")  # the units this clerk may choose, at the field
         case_id = engine().start_case(process_key, data, current_actor())
     except InvalidData as err:
         flash(_("表单有误，请按提示修改后再提交。"), "error")

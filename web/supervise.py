@@ -12,17 +12,18 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from engine import incidents, supervision
 from engine.errors import Forbidden, NotFound, StepFailed
 from engine.roles import ROLES
+from engine.specs import english_diagram
 from engine.timers import OFFICE_TZ
 
 from .auth import current_actor, engine
 from .cases import BPMN_DIST, DIAGRAM_CSS, VIEWER_JS
-from .i18n import label
+from .i18n import english_diagram_asked, label, listing, process_name, step_name, step_names
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 
@@ -67,7 +68,8 @@ def index():
 def diagram(key: str):
     with engine().db.reading() as session:
         xml = supervision.process_bpmn(session, current_actor(), key)
-    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
+    return Response(english_diagram(xml) if english_diagram_asked() else xml, mimetype="application/xml",
+                    headers={"Cache-Control": "private, max-age=300"})
 
 
 # --- the lists behind the figures --------------------------------------------------------------
@@ -108,7 +110,7 @@ def list_title(page: supervision.ListPage, conf: supervision.Settings) -> str:
     if flt.kind == "age":
         bucket = next(b[1] for b in supervision.AGE_BUCKETS if b[0] == flt.bucket)
         return _("待办时长 %(bucket)s", bucket=label(bucket))
-    return _("%(step)s 待办", step=page.step_name or flt.step or "")
+    return _("%(step)s 待办", step=step_name(flt.process or "", flt.step, page.step_name or flt.step or ""))
 
 
 @bp.route("/list.xlsx")
@@ -143,15 +145,20 @@ def work_columns() -> list[tuple[str, int]]:
 
 
 def why(row: supervision.CaseItem) -> str:
-    """Why a case has its light, in words (the list's second column and the Excel's)."""
+    """Why a case has its light, in words (the Excel's second column)."""
     if row.status == "error" and row.incident_message:
-        return _("系统异常：%(step)s %(message)s", step=row.incident_step or "", message=row.incident_message)
+        (step,) = step_names(row.process_key, [row.incident_step or ""])
+        return _("系统异常：%(step)s %(message)s", step=step, message=row.incident_message)
+    (step,) = step_names(row.process_key, [row.due_step or ""])
     if row.light == "red":
-        return _("逾期 %(days)s 天：%(step)s", days=row.overdue_days, step=row.due_step or "")
+        return ngettext("逾期 %(days)s 天：%(step)s", "逾期 %(days)s 天：%(step)s", row.overdue_days,
+                        days=row.overdue_days, step=step)
     if row.light == "yellow":
-        return _("%(days)s 天内到期：%(step)s", days=row.due_in_days, step=row.due_step or "")
+        return ngettext("%(days)s 天内到期：%(step)s", "%(days)s 天内到期：%(step)s", row.due_in_days,
+                        days=row.due_in_days, step=step)
     if row.due_in_days is not None:
-        return _("%(days)s 天后到期：%(step)s", days=row.due_in_days, step=row.due_step or "")
+        return ngettext("%(days)s 天后到期：%(step)s", "%(days)s 天后到期：%(step)s", row.due_in_days,
+                        days=row.due_in_days, step=step)
     return _("无办理期限")
 
 
@@ -174,13 +181,16 @@ def _workbook(page: supervision.ListPage) -> bytes:
     date_columns: set[int] = set()
     if page.filter.of_cases:
         for row in page.cases:
-            sheet.append([label(row.light_name), why(row), row.id, row.title, row.unit, row.process_name, label(row.status_name),
-                          "、".join(row.current_steps), _beijing(row.last_activity_at), _beijing(row.next_due_at),
+            sheet.append([label(row.light_name), why(row), row.id, row.title, row.unit,
+                          process_name(row.process_key, row.process_name), label(row.status_name),
+                          listing(step_names(row.process_key, row.current_steps)), _beijing(row.last_activity_at),
+                          _beijing(row.next_due_at),
                           _("是") if row.listed else ""])
         date_columns = {9, 10}
     else:
         for item in page.items:
-            sheet.append([item.id, item.case_id, item.case_title, item.step_name, label(item.role_name), item.unit,
+            sheet.append([item.id, item.case_id, item.case_title, step_name(item.process_key, item.step_id, item.step_name),
+                          label(item.role_name), item.unit,
                           item.assignee or "", _beijing(item.created_at), _beijing(item.due_at), item.age_days,
                           item.overdue_days if item.overdue_days is not None else "",
                           _beijing(item.reminded_at), _beijing(item.escalated_at)])

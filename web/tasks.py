@@ -14,6 +14,7 @@ from handlers import ledger
 from .auth import current_actor, engine
 from .deadlines import parse_utc
 from .formrender import initial_values, parse_submission
+from .i18n import listing, process_name, step_instructions, step_name, step_names
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -26,7 +27,10 @@ def _page(item: dict, values: dict, errors: dict, status: int = 200, kept: bool 
         rectifying = bool(ledger.rectification_items(session, item["case_id"]))
         findings = ledger.findings(session, item["case_id"], item["case"]["data"].get("findings")) if rectifying else []
         visits = ledger.visit_ledger(session, item["case_id"]) if rectifying else []
-    return render_template("tasks/task.html", item=item, case=item["case"], values=values, errors=errors,
+    names = {"step": step_name(item["process_key"], item["step_id"], item["step_name"]),
+             "process": process_name(item["process_key"], item["process_name"]),
+             "instructions": step_instructions(item["process_key"], item["step_id"], item["instructions"])}
+    return render_template("tasks/task.html", item=item, names=names, case=item["case"], values=values, errors=errors,
                            due_at=parse_utc(item["due_at"]), findings=findings, visits=visits, rectifying=rectifying,
                            roles=ROLES, audit_types=AUDIT_TYPES, unit_levels=UNIT_LEVELS, kept=kept,
                            attachments=attachments, comments=comments), status
@@ -54,7 +58,7 @@ def complete(item_id: int):
     except DubanError as err:  # done or cancelled meanwhile, claimed by another, the case paused or failing
         flash(_("未能办理：%(reason)s。您填写的内容保留在下方。", reason=err.message.rstrip("。")), "error")
         return _page(_fresh(item, actor), data, {}, err.http_status, kept=True)
-    flash(_completed_message(item["step_name"], case))
+    flash(_completed_message(item, case))
     return redirect(url_for("inbox.index"))
 
 
@@ -66,12 +70,15 @@ def _fresh(item: dict, actor) -> dict:
         return {**item, "may_work": False}
 
 
-def _completed_message(step: str, case) -> str:
+def _completed_message(item: dict, case) -> str:
     """What happened, and what comes next from this step: not another department's parallel work."""
+    key = item["process_key"]
+    step = step_name(key, item["step_id"], item["step_name"])
     if case.status == "completed":
         return _("已办理：%(step)s；项目已办结。", step=step)
     if case.opened:
-        return _("已办理：%(step)s；下一步：%(next)s。", step=step, next="、".join(case.opened))
+        return _("已办理：%(step)s；下一步：%(next)s。", step=step, next=listing(step_names(key, case.opened)))
     if case.current_steps:
-        return _("已办理：%(step)s；其他环节仍在办理中：%(others)s。", step=step, others=case.current_steps)
+        others = listing(step_names(key, case.current_steps.split("、")))
+        return _("已办理：%(step)s；其他环节仍在办理中：%(others)s。", step=step, others=others)
     return _("已办理：%(step)s。", step=step)

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _, ngettext
 
 from engine.accounts import Person
 from handlers import registered_field_titles
+
+from .i18n import english, label, listing, localized, process_name, step_name
 
 VALUE_CHARS = 80
 SYSTEM = "system"
@@ -36,19 +38,8 @@ class Entry:
     changes: list[Change]
 
 
-def _english() -> bool:
-    return str(get_locale()) == "en"
-
-
-def _label(node: dict[str, Any], fallback: str) -> str:
-    """A form node's title in the page's language (`title_en` where the designer gave one)."""
-    if _english() and node.get("title_en"):
-        return str(node["title_en"])
-    return str(node.get("title") or fallback)
-
-
 def _options(schema: dict[str, Any]) -> dict[Any, str]:
-    return {opt.get("const"): _label(opt, str(opt.get("const"))) for opt in schema.get("oneOf") or []
+    return {opt.get("const"): localized(opt, "title", str(opt.get("const"))) for opt in schema.get("oneOf") or []
             if isinstance(opt, dict)}
 
 
@@ -70,9 +61,10 @@ def show_value(value: Any, schema: dict[str, Any] | None) -> str:
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         if all(isinstance(v, dict) for v in value):
             words = [str(v.get("description") or next(iter(v.values()), "")) for v in value]
-            return _short(_("%(n)s 条：", n=len(value)) + "；".join(w for w in words if w))
+            count = ngettext("%(n)s 条：", "%(n)s 条：", len(value), n=len(value))
+            return _short(count + listing((w for w in words if w), "；"))
         labels = _options(items)
-        return _short("、".join(labels.get(v, str(v)) for v in value))
+        return _short(listing(labels.get(v, str(v)) for v in value))
     if isinstance(value, dict):
         return _short(json.dumps(value, ensure_ascii=False))
     return _short(str(value))
@@ -89,9 +81,9 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None, form: 
         if before.get(key) == new:
             continue
         if key in props:
-            title = _label(props[key], key)
+            title = localized(props[key], "title", key)
         elif key in system:
-            title = system[key][1] if _english() else system[key][0]
+            title = system[key][1] if english() else system[key][0]
         elif named_only:
             continue
         else:
@@ -137,25 +129,19 @@ def _text(kind: str, step: str, after: dict[str, Any], who: dict[str, Person]) -
     return step or kind
 
 
-def step_label(catalogue: dict[str, Any], step_id: str | None, fallback: str) -> str:
-    """A step's name in the page's language (`name_en` where the designer gave one)."""
-    step = (catalogue.get("steps") or {}).get(step_id or "", {})
-    if _english() and step.get("name_en"):
-        return step["name_en"]
-    return fallback
-
-
-def timeline(history: list[dict[str, Any]], catalogue: dict[str, Any], who: dict[str, Person]) -> list[Entry]:
-    """The case's events, newest last, as the case page shows them."""
+def timeline(history: list[dict[str, Any]], catalogue: dict[str, Any], who: dict[str, Person],
+             process_key: str = "") -> list[Entry]:
+    """The case's events, newest last, as the case page shows them (names in the page's language)."""
     entries = []
     for event in history:
         kind, after = event["kind"], event.get("after") or {}
         step_id = event.get("step_id")
-        if kind == "case_started":
-            form, step = (catalogue.get("start") or {}).get("form"), catalogue.get("name_en") if _english() and catalogue.get("name_en") else event.get("step_name") or ""
+        if kind == "case_started":  # the event names the process
+            form = (catalogue.get("start") or {}).get("form")
+            step = process_name(process_key, event.get("step_name") or "", catalogue)
         else:
             form = ((catalogue.get("steps") or {}).get(step_id or "") or {}).get("form")
-            step = step_label(catalogue, step_id, event.get("step_name") or step_id or "")
+            step = step_name(process_key, step_id, event.get("step_name") or step_id or "", catalogue)
         changes = []
         if kind in ("case_started", "task_completed") or kind in FINISHED_KINDS:
             changes = _changes(event.get("before"), after, form, named_only=kind not in ("case_started", "task_completed"))
@@ -164,7 +150,8 @@ def timeline(history: list[dict[str, Any]], catalogue: dict[str, Any], who: dict
         entries.append(Entry(
             seq=event["seq"], at=datetime.fromisoformat(event["at"].rstrip("Z")) if event.get("at") else None,
             actor=_("系统") if actor == SYSTEM else (person.name if person else actor),
-            department=person.department if person else "", kind=kind, text=_text(kind, step, after, who),
+            department=listing(label(d) for d in person.departments) if person else "", kind=kind,
+            text=_text(kind, step, after, who),
             changes=changes))
     return entries
 

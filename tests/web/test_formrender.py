@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.forms import example_data, form_errors, with_options
 from web.formrender import errors_for, initial_values, parse_submission
+from web.i18n import listing, localized
 
 REPO = Path(__file__).resolve().parents[2]
 # Fields whose choices come from the case's records (x-options) are rendered with some, as the task page does.
@@ -28,6 +29,7 @@ NUMBERS = {"type": "object", "properties": {"closed_item_nos": {
 
 _env = Environment(loader=FileSystemLoader(str(REPO / "web/templates")), autoescape=select_autoescape(["html"]))
 _env.globals.update(errors_for=errors_for, _=lambda text: text)
+_env.filters.update(localized=localized, listing=listing)  # outside a request: the Chinese texts
 _page = _env.from_string('{% from "forms/fields.html" import render_form %}'
                          '<form method="post">{{ render_form(schema, values, errors) }}</form>')
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
