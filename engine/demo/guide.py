@@ -26,22 +26,22 @@ def walkthrough(engine: Engine, case_ids: list[int]) -> str:
     shown = listed_case or (case_ids[0] if case_ids else 1)
     examples = "、".join([f"{u.username} ({u.units[0]})" for u in clerks if u.units and u.units[0] in busy][:3])
     return f"""
-演示数据已就绪: {len(case_ids)} 个案件 (兴化 51 人: 届中 21、离任 30, 乡镇 30、市级机关部门 21;
-  苏州 48 人: 市本级 7、县级市(区) 41)
-  办理中 {lights.running}: 绿灯 {lights.green}、黄灯 {lights.yellow} (3 日内到期)、红灯 {lights.red} (已逾期、已督办);
-  已办结 {statuses.get('completed', 0)}；出错 {statuses.get('error', 0)} (案件 #{error_case}: 定时步骤失败, 督办人员可重试);
-  挂牌督办 案件 #{listed_case}
+演示数据已就绪：{len(case_ids)} 个项目 (兴化 51 人：届中 21、离任 30, 乡镇 30、市级机关部门 21;
+  苏州 48 人：市本级 7、县级市（区） 41)
+  办理中 {lights.running}: 绿灯 {lights.green}、黄灯 {lights.yellow}（3 日内到期）、红灯 {lights.red}（已逾期、已督办）；
+  已办结 {statuses.get('completed', 0)}；系统异常 {statuses.get('error', 0)}（项目 #{error_case}: 定时步骤失败，督办人员可重试）；
+  挂牌督办 项目 #{listed_case}
 
-演示账号 (密码 demo):
+演示账号（密码 demo）:
   organization 组织部干部监督科 · staffing 编办 · audit 审计局 · discipline 纪委监委 · leading_office 领导小组办公室
-  supervisor 领导小组 (督办: 灯色、逾期、出错、挂牌督办) · designer 流程设计员
-  unit {UNIT_ACCOUNT_UNIT}党政办: 只看到本镇的待办和案件
-  另有 {len(clerks)} 个被审单位账号, 各限本单位, 如 {examples} …
+  supervisor 领导小组（督办：灯色、逾期、系统异常、挂牌督办） · designer 流程设计员
+  unit {UNIT_ACCOUNT_UNIT}党政办：只看到本镇的待办和项目
+  另有 {len(clerks)} 个被审单位账号，各限本单位，如 {examples} …
 
 命令行 (CLI):
   .venv/bin/duban tasks --as organization
   .venv/bin/duban tasks --as staffing                      # 编办看到并行的用编审查
   .venv/bin/duban tasks --as unit                          # 只有{UNIT_ACCOUNT_UNIT}的整改报送
-  .venv/bin/duban complete {first_id} --as organization --data '{{}}'  # 缺少必填项, 看中文提示
-  .venv/bin/duban case {shown:<38} # 挂牌督办案件的全部历史
+  .venv/bin/duban complete {first_id} --as organization --data '{{}}'  # 缺少必填项，看中文提示
+  .venv/bin/duban case {shown:<38} # 挂牌督办项目的全部历史
 """

@@ -307,4 +307,4 @@ def test_every_unit_clerk_is_scoped_and_sees_its_units_work(world):
 def test_walkthrough_names_the_accounts_and_the_mix(world):
     text = demo.walkthrough(world["engine"], world["ids"])
     assert "unit" in text and demo.UNIT_ACCOUNT_UNIT in text and "unit_" in text and "supervisor" in text
-    assert "绿灯" in text and "出错 1" in text and "挂牌督办" in text
+    assert "绿灯" in text and "系统异常 1" in text and "挂牌督办" in text
