@@ -57,8 +57,8 @@ window.dubanDiagram = (function () {
       canvas.resized();
       canvas.zoom('fit-viewport');
     }
-    if (canvas.zoom() < READABLE) {
-      focus(viewer, focusIds);
+    if (canvas.zoom() < READABLE && focusIds && focusIds.length) {
+      focus(viewer, focusIds);  // the dashboard passes none: there the overview with its counts is the point
     }
   }
 
@@ -68,8 +68,8 @@ window.dubanDiagram = (function () {
     var shapes = (ids || []).map(function (id) { return registry.get(id); }).filter(Boolean);
     canvas.zoom(0.9);
     var box = canvas.viewbox();
-    var target = shapes.length ? shapes : registry.filter(function (e) { return e.type === 'bpmn:StartEvent'; });
-    if (!target.length) { return; }
+    if (!shapes.length) { return; }
+    var target = shapes;
     var x = Math.min.apply(null, target.map(function (e) { return e.x; }));
     var y = Math.min.apply(null, target.map(function (e) { return e.y; }));
     var x2 = Math.max.apply(null, target.map(function (e) { return e.x + (e.width || 0); }));

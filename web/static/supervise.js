@@ -36,7 +36,7 @@
         });
         canvas.addMarker(stepId, 'current');
       });
-      window.dubanDiagram.fit(container, viewer, Object.keys(load));
+      window.dubanDiagram.fit(container, viewer);
       window.dubanDiagram.controls(container, viewer);
       container.setAttribute('data-ready', '1');
     });
