@@ -26,7 +26,7 @@ from .models import Case, Event, Incident, ProcessVersion, WorkItem
 from .projection import (CASE_STATE_JSON, CASES, LOCK_CASE_OF_ITEM, SAVE_CASE, STEP_ROWS, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
                          sync_work_items)
 from .roles import ROLES
-from .specs import LoadedVersion, VersionCache
+from .specs import LoadedVersion, VersionCache, newest_versions
 from .clock import engine_time
 from .state import LiveWorkflows, dump_state, load_state, prune_history
 from .steps import CaseMoved, StepBudget, engine_work_left, failed_task, reason, retrying
@@ -112,13 +112,8 @@ class Engine:
     def startable(self, actor: Actor) -> list[dict[str, Any]]:
         """The newest version of each process the actor may open a case of, with its start form."""
         with self.db.reading() as session:
-            newest = select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("version")) \
-                .group_by(ProcessVersion.process_key).subquery()
-            ids = session.scalars(select(ProcessVersion.id).join(newest, (ProcessVersion.process_key == newest.c.process_key)
-                                                                 & (ProcessVersion.version == newest.c.version))
-                                  .order_by(ProcessVersion.process_key)).all()
             out = []
-            for version_id in ids:
+            for _, version_id in sorted(newest_versions(session).items()):
                 version = self.versions.get(session, version_id)
                 start = version.catalogue["start"]
                 if actor.operator or (start.get("role") in actor.roles if start.get("role") else False):

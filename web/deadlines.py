@@ -3,9 +3,9 @@ the inbox, the task page, the case page and the supervisor's lists."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _, ngettext
 
 from engine.supervision import LIGHT_NAMES, Settings, light_of
@@ -23,15 +23,25 @@ def parse_utc(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.rstrip("Z")) if value else None
 
 
+_STATE_OF_LIGHT = {"red": "overdue", "yellow": "soon", "green": "ok"}
+
+
+def _settings() -> Settings:
+    """The dashboard's thresholds, read once per request (every row of a list asks)."""
+    settings = g.get("duban_settings")
+    if settings is None:
+        settings = g.duban_settings = Settings.from_config(current_app.config)
+    return settings
+
+
 def due_state(due: datetime | None, now: datetime | None = None) -> DueState | None:
-    """The state of a deadline now (the engine's clock): soon means the supervisor's yellow light."""
+    """The state of a deadline now (the engine's clock), by the supervisor's light rule: red is overdue,
+    yellow is due soon."""
     if due is None:
         return None
     now = now or current_app.extensions["duban"].clock()
-    if due < now:
-        return DueState("overdue", days_overdue(due, now))
-    yellow = timedelta(days=Settings.from_config(current_app.config).yellow_days)
-    return DueState("soon" if due < now + yellow else "ok", days_left(due, now))
+    kind = _STATE_OF_LIGHT[light_of(due, now, _settings())]
+    return DueState(kind, days_overdue(due, now) if kind == "overdue" else days_left(due, now))
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,8 @@ def case_light(status: str, work: list[tuple[datetime | None, str]], now: dateti
     if not dated:
         return Light("green", LIGHT_NAMES["green"], _("无办理期限"))
     due, step = dated[0]
-    color = light_of(due, now, Settings.from_config(current_app.config))
     state = due_state(due, now)
+    color = next(light for light, kind in _STATE_OF_LIGHT.items() if kind == state.kind)
     if state.kind == "overdue":
         why = ngettext("逾期 %(days)s 天：%(step)s", "逾期 %(days)s 天：%(step)s", state.days, days=state.days, step=step)
     elif state.days == 0:

@@ -24,8 +24,8 @@ def _page(item: dict, values: dict, errors: dict, status: int = 200, kept: bool 
     with engine().db.reading() as session:
         attachments, comments = case_file(session, item["case_id"])
         # Once rectification has begun, every step of it is done with the ledger in view.
-        rectifying = bool(ledger.rectification_items(session, item["case_id"]))
-        findings = ledger.findings(session, item["case_id"], item["case"]["data"].get("findings")) if rectifying else []
+        findings = ledger.findings(session, item["case_id"], item["case"]["data"].get("findings"))
+        rectifying = any(f.status is not None for f in findings)  # items were opened on the ledger
         visits = ledger.visit_ledger(session, item["case_id"]) if rectifying else []
     names = {"step": step_name(item["process_key"], item["step_id"], item["step_name"]),
              "process": process_name(item["process_key"], item["process_name"]),
