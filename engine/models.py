@@ -35,6 +35,22 @@ class ProcessVersion(Base):
     __table_args__ = (UniqueConstraint("process_key", "version"),)
 
 
+class DecisionVersion(Base):
+    """An immutable deployed DMN decision table (`processes/decisions/*.dmn`), versioned per decision id."""
+
+    __tablename__ = "decision_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(500))
+    dmn_xml: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("decision_id", "version"),)
+
+
 class Case(Base):
     """One running or finished process instance with its summary columns."""
 
