@@ -122,7 +122,24 @@ def deploy(paths: tuple[str, ...], forms_dir: str | None, username: str | None) 
 
         raise Forbidden(f"用户 {actor.username} 不是流程设计员，不能部署")
     for d in engine.deploy(list(paths), actor.username, forms_dir):
-        click.echo(f"{d.process_key} {d.version} {d.content_hash}" + ("" if d.new else "  (unchanged)"))
+        label = f"{d.process_key} {d.version} {d.content_hash}" + ("" if d.new else "  (unchanged)")
+        click.echo(("决策表 " if d.kind == "decision" else "") + label)
+
+
+@main.command(help="试算决策表：输出结果 JSON；输入有误时退出码 1 并说明原因")
+@click.argument("decision_id")
+@click.option("--data", "data", default="{}", help="the table's inputs as a JSON object")
+def decide(decision_id: str, data: str) -> None:
+    from .decisions import decide as run_decision
+
+    try:
+        engine = _engine()
+        with engine.db.reading() as session:
+            result = run_decision(session, decision_id, _json_arg(data))
+    except DubanError as err:
+        click.echo(f"错误 [{err.code}]: {err.one_line() if isinstance(err, InvalidData) else err.message}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 @main.command(help="发起项目，输出新项目编号")

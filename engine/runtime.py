@@ -40,10 +40,11 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Deployed:
-    process_key: str
+    process_key: str  # a process key, or a decision table's id when kind == "decision"
     version: int
     content_hash: str
     new: bool
+    kind: str = "process"
 
 
 class Engine:
@@ -59,9 +60,14 @@ class Engine:
         problems, parsed = check_paths(paths, forms_dir)
         if problems:
             raise ValidationFailed(f"{len(problems)} 个问题，未部署任何流程", details=problems)
+        from .decisions import CheckedDecision, store
+
         results = []
         with self.db.transaction() as session:
-            for proc in parsed:
+            for decision in [p for p in parsed if isinstance(p, CheckedDecision)]:
+                version, new = store(session, decision, actor, self.clock())
+                results.append(Deployed(decision.decision_id, version, decision.content_hash, new, "decision"))
+            for proc in [p for p in parsed if not isinstance(p, CheckedDecision)]:
                 existing = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == proc.content_hash))
                 if existing is not None:
                     results.append(Deployed(existing.process_key, existing.version, existing.content_hash, False))

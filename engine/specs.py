@@ -19,7 +19,7 @@ from SpiffWorkflow.spiff.specs import defaults as spiff_specs
 from . import expressions
 from .models import ProcessVersion
 from .roles import role_for_lane
-from .validation import BPMN_NS, FORM_PROPERTY, NS, CheckedFile, Problem, _local
+from .validation import BPMN_NS, FORM_PROPERTY, NS, CheckedFile, Problem, _local, _owner_id
 
 MANUAL_KINDS = {"userTask", "manualTask"}
 MAX_INSTANCES = 1000  # instances of one multi-instance activity, rounds of one loop activity
@@ -206,15 +206,36 @@ def _problem_from(err, checked: CheckedFile, display: str) -> Problem:
     return Problem(display, line, element_id, f"流程无法解析：{message}", "bpmn.parse")
 
 
-def parse_checked(checked: CheckedFile, display: str) -> tuple[list[Problem], list[ParsedProcess]]:
-    """Parse a checked file with SpiffWorkflow; its refusals become problems like ours."""
+def _called_decisions(root) -> list[tuple[Any, str]]:
+    return [(el, (el.text or "").strip()) for el in root.iter(f"{{{NS['spiffworkflow']}}}calledDecisionId")]
+
+
+def parse_checked(checked: CheckedFile, display: str,
+                  decisions: dict[str, Any] | None = None) -> tuple[list[Problem], list[ParsedProcess]]:
+    """Parse a checked file with SpiffWorkflow; its refusals become problems like ours.
+
+    A business-rule task's decision table must be among `decisions` (deployed with the process):
+    it is embedded in the version, and its content is part of the version's hash."""
     root = checked.tree.getroot()
     processes = [p for p in root.findall(f"{{{BPMN_NS}}}process") if p.get("isExecutable", "true").lower() != "false"]
     parser = SpiffBpmnParser()
     parsed: list[ParsedProcess] = []
     xml = checked.raw.decode("utf-8", errors="replace")
+    decisions = decisions or {}
+    used = []
+    for el, decision_id in _called_decisions(root):
+        if decision_id not in decisions:
+            known = "、".join(sorted(decisions)) or "无"
+            return [Problem(display, el.sourceline or 0, _owner_id(el),
+                            f"业务规则任务引用的决策表 {decision_id!r} 不在本次部署中（请与流程一同部署 decisions/{decision_id}.dmn；"
+                            f"本次的决策表：{known}）", "dmn.missing")], []
+        used.append(decisions[decision_id])
     forms_blob = json.dumps(checked.forms, sort_keys=True, ensure_ascii=False)
+    forms_blob += "".join(sorted("\0" + d.content_hash for d in used))
     try:
+        from .decisions import add_to_parser
+
+        add_to_parser(parser, used)
         parser.add_bpmn_xml(checked.tree, filename=str(checked.path.name))
         for process in processes:
             key = process.get("id")

@@ -97,6 +97,18 @@ class _FileCheck:
 
     # --- XML stage -------------------------------------------------------------------------
     def load(self) -> CheckedFile | None:
+        loaded = self.load_xml()
+        if loaded is None:
+            return None
+        raw, tree = loaded
+        root = tree.getroot()
+        if root.tag != f"{{{BPMN_NS}}}definitions":
+            self.add(root.sourceline, root.get("id"), f"根元素应为 bpmn:definitions, 实为 {root.tag}", "bpmn.root")
+            return None
+        return CheckedFile(self.path, raw, tree)
+
+    def load_xml(self) -> tuple[bytes, Any] | None:
+        """The file's bytes and tree, parsed safely (size cap, no DTD or entities, no network)."""
         try:
             size = self.path.stat().st_size
         except OSError as err:
@@ -107,7 +119,7 @@ class _FileCheck:
             return None
         raw = self.path.read_bytes()
         if not raw.strip():
-            self.add(1, "-", "空文件, 不是 BPMN (empty file)", "xml.syntax")
+            self.add(1, "-", "空文件 (empty file)", "xml.syntax")
             return None
         doctype = re.search(rb"<!DOCTYPE|<!ENTITY", raw)
         if doctype:
@@ -119,11 +131,7 @@ class _FileCheck:
         except etree.XMLSyntaxError as err:
             self.add(err.lineno or 0, "-", f"XML 语法错误: {err.msg}", "xml.syntax")
             return None
-        root = tree.getroot()
-        if root.tag != f"{{{BPMN_NS}}}definitions":
-            self.add(root.sourceline, root.get("id"), f"根元素应为 bpmn:definitions, 实为 {root.tag}", "bpmn.root")
-            return None
-        return CheckedFile(self.path, raw, tree)
+        return raw, tree
 
     def check_xsd(self, tree) -> None:
         schema = _bpmn_schema()
@@ -339,7 +347,7 @@ def _expand(paths: Iterable[str]) -> list[tuple[Path, str]]:
     for given in paths:
         p = Path(given)
         if p.is_dir():
-            out.extend((f, str(f)) for f in sorted(p.rglob("*.bpmn")))
+            out.extend((f, str(f)) for f in sorted([*p.rglob("*.bpmn"), *p.rglob("*.dmn")]))
         else:
             out.append((p, given))
     return out
@@ -364,25 +372,40 @@ def check_file(path: Path, forms_dir: Path | None = None, display: str | None = 
 
 
 def check_paths(paths: list[str], forms_dir: str | None = None) -> tuple[list[Problem], list[Any]]:
-    """Every problem in every BPMN file under `paths`, and the parsed processes when there are none."""
+    """Every problem in every BPMN and DMN file under `paths`, and what to deploy when there are none:
+    the parsed processes, then the checked decision tables (`engine.decisions.CheckedDecision`)."""
+    from .decisions import check_decision_file, is_decision_file
     from .specs import parse_checked
 
     problems: list[Problem] = []
     parsed: list[Any] = []
     files = _expand(paths)
     if not files:
-        problems.append(Problem(",".join(paths), 0, "-", "没有找到 .bpmn 文件", "file.none"))
+        problems.append(Problem(",".join(paths), 0, "-", "没有找到 .bpmn 或 .dmn 文件", "file.none"))
+    decisions: dict[str, Any] = {}
     for path, display in files:
+        if is_decision_file(path) and path.exists():
+            found, decision = check_decision_file(path, display)
+            problems.extend(found)
+            if decision is not None:
+                if decision.decision_id in decisions:
+                    problems.append(Problem(display, decision.tree.getroot().sourceline or 0, decision.decision_id,
+                                            f"决策表 id 重复：{decisions[decision.decision_id].filename} 中已有",
+                                            "dmn.duplicate"))
+                decisions[decision.decision_id] = decision
+    for path, display in files:
+        if is_decision_file(path) and path.exists():
+            continue
         if not path.exists():
             problems.append(Problem(display, 0, "-", "文件不存在 (no such file)", "file.unreadable"))
             continue
         found, checked = check_file(path, Path(forms_dir) if forms_dir else None, display)
         problems.extend(found)
         if checked is not None:
-            more, processes = parse_checked(checked, display)
+            more, processes = parse_checked(checked, display, decisions)
             problems.extend(more)
             parsed.extend(processes)
-    return problems, ([] if problems else parsed)
+    return problems, ([] if problems else [*parsed, *decisions.values()])
 
 
 def validate_paths(paths: list[str], forms_dir: str | None = None) -> list[Problem]:

@@ -54,6 +54,19 @@ def id_number_problem(text: str) -> str | None:
     return None
 
 
+def completed_years(since: date | None, at: date) -> int:
+    """Whole years from `since` to `at`, anniversary based: 2023-12-02 → 2026-12-01 is 2, → 2026-12-02 is 3.
+    A 29 February start completes its year on 28 February of a common year."""
+    if since is None or at < since:
+        return 0
+    years = at.year - since.year
+    try:
+        anniversary = since.replace(year=at.year)
+    except ValueError:  # 29 February in a common year
+        anniversary = date(at.year, 2, 28)
+    return years - (1 if at < anniversary else 0)
+
+
 def normalize_id_number(text: str) -> str:
     return (text or "").strip().upper()
 

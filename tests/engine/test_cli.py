@@ -30,10 +30,14 @@ def duban(tmp_path):
 
 def test_a_case_from_start_to_the_parallel_reviews(duban):
     out = duban("deploy", str(PROCESSES)).stdout.splitlines()
-    assert sorted(line.split()[:2] for line in out) == [["joint_audit_suzhou", "1"], ["joint_audit_xinghua", "1"]]
-    assert all(len(line.split()[2]) == 64 for line in out)
+    processes = [line.split() for line in out if not line.startswith("决策表 ")]
+    tables = [line.split()[1:] for line in out if line.startswith("决策表 ")]
+    assert sorted(p[:2] for p in processes) == [["joint_audit_suzhou", "1"], ["joint_audit_xinghua", "1"]]
+    assert sorted(t[:2] for t in tables) == [["audit_required", "1"], ["demerit_consequence", "1"],
+                                             ["evaluation_grade", "1"]]
+    assert all(len(line[2]) == 64 for line in processes + tables)
     again = duban("deploy", str(PROCESSES)).stdout
-    assert again.count("(unchanged)") == 2  # identical files are a no-op
+    assert again.count("(unchanged)") == 5  # identical files are a no-op
 
     case_id = int(duban("start", "joint_audit_xinghua", "--as", "organization", "--data", json.dumps(CASE_FACTS)).stdout)
     items = json.loads(duban("tasks", "--case", str(case_id), "--as", "organization", "--json").stdout)
