@@ -97,7 +97,7 @@ def init(demo: bool) -> None:
         click.echo("演示账号（密码 demo）：" + (", ".join(made) if made else "已存在"))
 
 
-@main.command(help="校验 BPMN 文件；全部有效时退出码 0, 否则每个问题一行")
+@main.command(help="校验 BPMN 与 DMN 文件；全部有效时退出码 0, 否则每个问题一行")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--forms", "forms_dir", default=None, help="forms folder (default: forms/ beside each file)")
 def validate(paths: tuple[str, ...], forms_dir: str | None) -> None:

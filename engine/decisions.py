@@ -329,3 +329,50 @@ def decide(session: Session, decision_id: str, data: dict[str, Any]) -> dict[str
     """Run the newest deployed version of a decision table (from a handler, a page or the shell)."""
     version = newest(session, decision_id)
     return run(version.dmn_xml, version.filename, decision_id, data)
+
+
+# --- read side: the tables as people read them -----------------------------------------------
+@dataclass
+class TableView:
+    decision_id: str
+    name: str
+    description: str
+    hit_policy: str
+    inputs: list[str]
+    outputs: list[str]
+    rules: list[dict[str, Any]]  # {"description", "when": [cell...], "then": [cell...]}
+
+
+def table_view(xml: str) -> TableView:
+    """A deployed table as rows and columns (labels, not expressions, where the designer gave them)."""
+    root = etree.fromstring(xml.encode(), _safe_parser())
+    ns = etree.QName(root).namespace or ""
+    q = lambda tag: f"{{{ns}}}{tag}"  # noqa: E731
+    decision = root.find(q("decision"))
+    table = decision.find(q("decisionTable"))
+    description = decision.find(q("description"))
+
+    def cell(el) -> str:
+        text = el.find(q("text"))
+        value = (text.text or "").strip() if text is not None else ""
+        return "" if value == "-" else value.strip('"') if value.count('"') == 2 and value.startswith('"') else value
+
+    rules = []
+    for rule in table.findall(q("rule")):
+        note = rule.find(q("description"))
+        rules.append({"description": (note.text or "").strip() if note is not None else "",
+                      "when": [cell(e) for e in rule.findall(q("inputEntry"))],
+                      "then": [cell(e) for e in rule.findall(q("outputEntry"))]})
+    return TableView(
+        decision.get("id"), decision.get("name") or decision.get("id"),
+        (description.text or "").strip() if description is not None else "",
+        (table.get("hitPolicy") or "UNIQUE").upper(),
+        [i.get("label") or cell(i.find(q("inputExpression"))) for i in table.findall(q("input"))],
+        [o.get("label") or o.get("name") for o in table.findall(q("output"))], rules)
+
+
+def deployed(session: Session) -> list[DecisionVersion]:
+    """The newest version of every deployed table, by id."""
+    newest_ids = select(func.max(DecisionVersion.id)).group_by(DecisionVersion.decision_id)
+    return list(session.scalars(select(DecisionVersion).where(DecisionVersion.id.in_(newest_ids))
+                                .order_by(DecisionVersion.decision_id)).all())
