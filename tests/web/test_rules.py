@@ -32,8 +32,8 @@ def test_the_organization_department_reads_the_must_audit_rules_in_order(app):
     listing = text(client.get("/rules/"))
     for name in ("是否必须联审（必审对象）", "经济责任扣分的处理（廉政监督卡）", "联审综合评价等次"):
         assert name in listing
-    assert 'href="/rules/"' in text(client.get("/inbox/"))  # in the nav of those who oversee
-    assert 'href="/rules/"' not in text(signed_in(app, "unit").get("/inbox/"))
+    assert 'href="/rules/"' in text(client.get("/"))  # in the nav of those who oversee
+    assert 'href="/rules/"' not in text(signed_in(app, "unit").get("/"))
     page = text(client.get("/rules/audit_required"))
     assert page.index("因任期届满离任：离任必审") < page.index("在县级市（区）、镇（街道）同一职位任职满3年：必审") \
         < page.index("A类单位两年一审") < page.index("不属于必审情形")
