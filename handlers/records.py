@@ -1,4 +1,4 @@
-"""Domain records the handlers write: rectification items, the follow-up visit ledger, integrity files."""
+"""Domain records the handlers write: rectification items and the follow-up visit ledger."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -49,17 +49,5 @@ class FollowUpVisit(Base):
     recorded_at: Mapped[datetime]
 
 
-class IntegrityRecord(Base):
-    """An entry of the cadre's integrity file (廉政档案): the audit result and its rectification."""
-
-    __tablename__ = "integrity_record"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
-    cadre_name: Mapped[str] = mapped_column(String(200), index=True)
-    unit: Mapped[str] = mapped_column(String(200))
-    audit_type: Mapped[str] = mapped_column(String(20))
-    finding_count: Mapped[int] = mapped_column(Integer)
-    major_count: Mapped[int] = mapped_column(Integer)
-    rectification_rounds: Mapped[int] = mapped_column(Integer)
-    conclusion: Mapped[str] = mapped_column(Text, default="")
-    archived_at: Mapped[datetime]
+# The integrity file (廉政档案) keeps its record with its other records; imported here for older callers.
+from .integrity_file import IntegrityRecord  # noqa: E402,F401
