@@ -34,6 +34,7 @@ field_titles({
     "late_reports": ("逾期未报记录", "Late reports"), "overdue_reported": ("逾期未报", "Report overdue"),
     "accountability_flag": ("追究责任", "Held to account"), "accountability_note": ("追责意见", "Accountability note"),
     "report_in_time": ("按期报送", "Reported in time"),
+    "report_sent_to_discipline": ("联审报告已送纪委监委", "Report sent to the discipline body"),
 })
 
 
@@ -67,7 +68,9 @@ def _record_late_report(ctx: HandlerContext, deadline: date | None, **extra: Any
     report was late (1 = the first report).
     """
     deadline_text = deadline.isoformat() if deadline else ""
-    report_round = int(ctx.data.get("rectification_round") or 0) + 1
+    report_round = int(ctx.data.get("rectification_round") or 0)
+    if not ctx.data.get("rounds"):  # earlier versions count a round once its visit is done
+        report_round += 1
     late = [dict(entry) for entry in ctx.data.get("late_reports") or [] if isinstance(entry, dict)]
     entry = next((e for e in late if e.get("deadline") == deadline_text), None)
     if entry is None:
@@ -134,3 +137,13 @@ def check_report_deadline(ctx: HandlerContext) -> dict[str, Any]:
     entry = _record_late_report(ctx, deadline, reported_at=reported_at)
     ctx.data["report_in_time"] = False
     return {"report_in_time": False, "round": entry["round"], "deadline": entry["deadline"], "note": entry["note"]}
+
+
+@handler("supervision.send_report")
+def send_report(ctx: HandlerContext) -> dict[str, Any]:
+    """The approved (审定) joint-audit report goes to the discipline body (纪委监委) for the record and for any
+    leads it holds: recorded in the case data and in this step's event."""
+    sent_at = _local(ctx.now).isoformat(timespec="seconds")
+    ctx.data["report_sent_to_discipline"] = True
+    ctx.data["report_sent_at"] = sent_at
+    return {"sent_to": "discipline", "sent_at": sent_at, "report_no": ctx.data.get("report_no")}
