@@ -232,3 +232,12 @@ def test_duban_decide_prints_json_and_exits_1_on_bad_input(engine, monkeypatch):
     assert bad.exit_code == 1 and "points_last_year" in bad.output
     not_json = runner.invoke(cli.main, ["decide", "audit_required", "--data", "{nope"])
     assert not_json.exit_code == 1 and "JSON" in not_json.output
+
+
+def test_decision_tables_deploy_version_and_run_on_postgres(pg_url):
+    from ..conftest import make_engine
+
+    engine = make_engine(pg_url)
+    assert consequence(engine, 5, 4, 5)["reason"] == "连续三年累计扣分14分以上"
+    assert required(engine, leaving="rotated", level="town", years=1)["rule"] == "leaving"
+    assert all(not d.new for d in engine.deploy([str(DECISIONS)]))
