@@ -11,7 +11,7 @@ from engine.validation import check_paths
 from tests.conftest import PROCESSES
 
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
-PARSED = {p.process_key: p for p in check_paths([str(PROCESSES)])[1]}
+PARSED = {p.process_key: p for p in check_paths([str(PROCESSES)])[1] if hasattr(p, "process_key")}  # decision tables aside
 
 
 def _english(text: str | None, what: str) -> None:

@@ -14,20 +14,25 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.models import Case, Event, Notification, Timer, WorkItem
+from engine.models import Attachment, Case, Event, Notification, Timer, WorkItem
 from engine.worker import TimerRunner
 from handlers import HandlerContext, registered
 from tests.conftest import Clock, CASE_FACTS, as_user, complete_step, make_engine, ready_steps
+from tests.processes.walk import walk
 
 T0 = datetime(2027, 3, 1, 1, 0, 0)  # naive UTC: 09:00 in Beijing
 DEADLINE = "2027-03-31"
 DUE = datetime(2027, 3, 31, 15, 59, 59)  # 2027-03-31 23:59:59 in Beijing, naive UTC
 
 VARIANTS = {
-    "joint_audit_xinghua": dict(report="report_rectification", visit="follow_up_visit", final="issue_report"),
-    "joint_audit_suzhou": dict(report="rectify", visit="follow_up", final="acceptance"),
+    "joint_audit_xinghua": dict(report="report_rectification", visit="verify_rectification_audit", final="issue_report",
+                                sets_deadline="consolidate"),
+    "joint_audit_suzhou": dict(report="rectify", visit="verify_rectification_audit", final="acceptance",
+                               sets_deadline="feedback"),
 }
 KEYS = list(VARIANTS)
+FINDING = [{"description": "账外账", "severity": "major", "problem_category": "slush_fund",
+            "responsibility_type": "direct", "demerit_points": 2}]
 
 
 @pytest.fixture
@@ -43,34 +48,44 @@ def _step(engine, clock, case_id, step, **data):
     return complete_step(engine, case_id, step, **data)
 
 
-def _to_report(engine, clock, key: str, serious: bool = False, deadline: str = DEADLINE) -> int:
-    """Walk a case of `key` to the unit's rectification report, with one major finding."""
+def _to_report(engine, clock, key: str, serious: bool = False, deadline: str = DEADLINE,
+               category: str = "slush_fund") -> int:
+    """Walk a case of `key` to the unit's rectification report, with one major finance finding."""
     case_id = engine.start_case(key, dict(CASE_FACTS), as_user(engine, "organization"))
-    finding = [{"description": "账外账", "severity": "major"}]
-    if key == "joint_audit_xinghua":
-        for step in ("issue_notice", "pre_audit_publicity", "entry_meeting", "review_personnel", "review_establishment"):
-            _step(engine, clock, case_id, step)
-        _step(engine, clock, case_id, "review_finance", finance_findings=finding)
-        _step(engine, clock, case_id, "feedback")
-        _step(engine, clock, case_id, "consolidate", rectification_deadline=deadline, serious=serious)
-    else:
-        for step in ("pre_audit_notice", "mobilization", "self_report", "democratic_appraisal", "individual_interviews",
-                     "verify_personnel", "verify_establishment"):
-            _step(engine, clock, case_id, step)
-        _step(engine, clock, case_id, "verify_finance", finance_findings=finding)
-        _step(engine, clock, case_id, "consolidate", serious=serious)
-        _step(engine, clock, case_id, "feedback", rectification_deadline=deadline)
-    assert ready_steps(engine, case_id) == [VARIANTS[key]["report"]]
+    v = VARIANTS[key]
+    review = "review_finance" if key == "joint_audit_xinghua" else "verify_finance"
+    data = {review: {"finance_findings": [dict(FINDING[0], problem_category=category)]}, "consolidate": {"serious": serious},
+            "supervision_letter": {"listed_deadline": deadline, "supervision_letter_date": "2027-03-01"}}
+    data.setdefault(v["sets_deadline"], {}).update(rectification_deadline=deadline)
+    while v["report"] not in ready_steps(engine, case_id):
+        clock.advance(hours=1)
+        step = ready_steps(engine, case_id)[0]
+        complete_step(engine, case_id, step, **data.get(step, {}))
+    assert ready_steps(engine, case_id) == [v["report"]]
     return case_id
 
 
+def _evidence(engine, case_id: int) -> int:
+    with engine.db.transaction() as s:
+        a = Attachment(case_id=case_id, filename="整改佐证.pdf", content_type="application/pdf", size=1, sha256="0" * 64,
+                       uploaded_by="audit", uploaded_at=engine.clock())
+        s.add(a)
+        s.flush()
+        return a.id
+
+
+def _verify(engine, clock, key: str, case_id: int, close: bool) -> None:
+    """The audit bureau visits and, when `close`, closes the finance item with evidence."""
+    extra = dict(finance_closed_item_nos=[1], finance_evidence_ids=[_evidence(engine, case_id)]) if close else {}
+    _step(engine, clock, case_id, VARIANTS[key]["visit"], finance_visit_date=DEADLINE, finance_visit_note="回访", **extra)
+
+
 def _finish(engine, clock, key: str, case_id: int) -> dict:
-    """Report, close every item at the visit, issue the final report: the case completes."""
+    """Report, close the item at the visit, and walk the report to its approval: the case completes."""
     v = VARIANTS[key]
     _step(engine, clock, case_id, v["report"], reported_item_nos=[1])
-    _step(engine, clock, case_id, v["visit"], closed_item_nos=[1])
-    assert ready_steps(engine, case_id) == [v["final"]]
-    _step(engine, clock, case_id, v["final"])
+    _verify(engine, clock, key, case_id, close=True)
+    walk(engine, case_id, None, {"hold_accountable": {"accountability_outcome": "circulated_criticism"}})
     view = engine.case(case_id)
     assert view["status"] == "completed"
     return view
@@ -99,11 +114,12 @@ def test_the_report_is_due_at_the_end_of_the_deadline_day_in_beijing(world, key)
         rows = s.execute(select(Timer.kind, Timer.fire_at).where(Timer.case_id == case_id).order_by(Timer.kind)).all()
     # 催办 two days before, 督办 at the due time, and the BPMN deadline timer at the same moment
     assert sorted(rows) == sorted([("reminder", DUE - timedelta(days=2)), ("escalation", DUE), ("bpmn", DUE)])
-    # the follow-up visit and the final report keep their own time limits (P15D)
+    # the department's verification keeps its own time limit (P15D); only the department with items verifies
     v = VARIANTS[key]
     _step(engine, clock, case_id, v["report"], reported_item_nos=[1])
     (visit,) = engine.tasks(case_id=case_id)
     assert visit["step_id"] == v["visit"] and visit["due_at"] == (clock.now + timedelta(days=15)).isoformat() + "Z"
+    assert visit["role"] == "audit"
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -152,9 +168,12 @@ def test_a_missed_deadline_fires_once_is_recorded_and_the_case_still_completes(w
     assert (late["round"], late["deadline"]) == (1, DEADLINE)
     assert late["reported_at"].startswith("2027-04-04")
 
-    v = VARIANTS[key]
-    _step(engine, clock, case_id, v["visit"], closed_item_nos=[1])
-    _step(engine, clock, case_id, v["final"])
+    # the late report goes to the discipline body, which records an outcome; the case runs to its end
+    _verify(engine, clock, key, case_id, close=True)
+    (accountability,) = engine.tasks(case_id=case_id)
+    assert (accountability["step_id"], accountability["role"]) == ("hold_accountable", "discipline")
+    assert engine.case(case_id)["data"]["accountability_ground"] == "late_report"
+    walk(engine, case_id, None, {"hold_accountable": {"accountability_outcome": "warning_talk"}})
     view = engine.case(case_id)
     assert view["status"] == "completed"
     assert len(view["data"]["late_reports"]) == 1 and view["data"]["overdue_reported"] is True
@@ -178,8 +197,9 @@ def test_a_report_in_time_records_no_late_report(world, key):
     assert runner.run_due() == 0  # the deadline timer and the escalation went with the report
     assert _events(engine, case_id, "timer_fired") == [] and _events(engine, case_id, "escalated") == []
     assert _events(engine, case_id, "service_task", "escalate_overdue_report") == []
-    _step(engine, clock, case_id, v["visit"], closed_item_nos=[1])
-    _step(engine, clock, case_id, v["final"])
+    _verify(engine, clock, key, case_id, close=True)
+    assert "hold_accountable" not in ready_steps(engine, case_id)  # nothing for the discipline body
+    walk(engine, case_id, None)
     view = engine.case(case_id)
     assert view["status"] == "completed" and "late_reports" not in view["data"]
 
@@ -197,21 +217,28 @@ def test_a_late_report_is_recorded_even_when_no_worker_ran(world, key):
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_a_missed_deadline_is_recorded_once_however_many_rounds_follow(world, key):
+def test_each_round_has_its_own_report_deadline(world, key):
     engine, clock, runner = world
     v = VARIANTS[key]
     case_id = _to_report(engine, clock, key)
     clock.now = DUE + timedelta(hours=1)
-    assert runner.run_due() == 3  # reminder, escalation, deadline timer
-    for round_no in (1, 2, 3):
-        assert ready_steps(engine, case_id) == [v["report"]]
-        _step(engine, clock, case_id, v["report"], reported_item_nos=[1])
-        _step(engine, clock, case_id, v["visit"], closed_item_nos=[1] if round_no == 3 else [])
-        runner.run_due()  # later rounds start after the deadline: their reports are overdue at once
+    assert runner.run_due() == 3  # reminder, escalation, deadline timer of round 1
+    _step(engine, clock, case_id, v["report"], reported_item_nos=[])
+    _verify(engine, clock, key, case_id, close=False)
+    _step(engine, clock, case_id, "hold_accountable", accountability_outcome="circulated_criticism")
+    # round 2 opens with its own deadline, set by the organization department
+    _step(engine, clock, case_id, "set_next_round", next_round_deadline="2027-04-30")
+    item = _report_item(engine, key, case_id)
+    assert item["due_at"] == "2027-04-30T15:59:59Z"
     data = engine.case(case_id)["data"]
-    assert data["rectification_round"] == 3
+    assert data["rectification_round"] == 2 and [r["deadline"] for r in data["rounds"]] == [DEADLINE, "2027-04-30"]
+    _step(engine, clock, case_id, v["report"], reported_item_nos=[1])  # in time for round 2
+    data = engine.case(case_id)["data"]
+    assert data["report_in_time"] is True
     assert [(e["round"], e["deadline"]) for e in data["late_reports"]] == [(1, DEADLINE)]
-    _step(engine, clock, case_id, v["final"])
+    _verify(engine, clock, key, case_id, close=True)
+    assert "hold_accountable" not in ready_steps(engine, case_id)
+    walk(engine, case_id, None)
     view = engine.case(case_id)
     assert view["status"] == "completed" and len(view["data"]["late_reports"]) == 1
 
@@ -220,23 +247,25 @@ def test_a_missed_deadline_is_recorded_once_however_many_rounds_follow(world, ke
 def test_a_serious_case_is_listed_for_supervision_with_a_fixed_deadline(world, key):
     engine, clock, runner = world
     serious = _to_report(engine, clock, key, serious=True)
-    plain = _to_report(engine, clock, key, serious=False)
+    plain = _to_report(engine, clock, key, serious=False, category="irregular_debt")  # another kind: no repeat
     with engine.db.reading() as s:
         assert s.get(Case, serious).listed is True
         assert s.get(Case, plain).listed is False
     data = engine.case(serious)["data"]
-    assert data["listed"] is True and data["listed_deadline"] == DEADLINE and "挂牌督办" in data["listed_note"]
-    (listing,) = _events(engine, serious, "service_task", "list_for_supervision")
-    assert listing.step_name == "挂牌督办" and listing.data_after["listed_deadline"] == DEADLINE
+    assert data["listed"] is True and data["listed_deadline"] == DEADLINE and data["listed_item_nos"] == [1]
+    (listing,) = _events(engine, serious, "service_task", "list_items")
+    assert listing.step_name == "挂牌督办" and listing.data_after["listed"] is True
+    (letter,) = _events(engine, serious, "task_completed", "supervision_letter")  # the 督办函, a recorded step
     plain_data = engine.case(plain)["data"]
     assert "listed" not in plain_data and "listed_deadline" not in plain_data
-    assert _events(engine, plain, "service_task", "list_for_supervision") == []
+    assert _events(engine, plain, "task_completed", "supervision_letter") == []
     # listing changes nothing else: the unit's report is next, with the same deadline
     assert _report_item(engine, key, serious)["due_at"] == _report_item(engine, key, plain)["due_at"]
-    view = _finish(engine, clock, key, serious)
-    assert view["data"]["listed"] is True
+    view = _finish(engine, clock, key, serious)  # closed, then lifted (摘牌): the case is listed no more
+    assert view["data"]["listed"] is False
+    assert [e.step_id for e in _events(engine, serious, "task_completed", "lift_listing")] == ["lift_listing"]
     with engine.db.reading() as s:
-        assert s.get(Case, serious).listed is True
+        assert s.get(Case, serious).listed is False
 
 
 def test_listing_without_a_deadline_gives_thirty_days(world):
