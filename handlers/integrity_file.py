@@ -188,6 +188,8 @@ def archive(ctx: HandlerContext) -> dict[str, Any]:
     record.repeated_count = max(counts["repeated"], sum(1 for f in findings if f.get("repeated")))
     record.listed_count = max(counts["listed"], len(ctx.data.get("listed_item_nos") or []))
     ctx.data["archived"] = True
+    if person is not None:
+        ctx.data["person_id"] = person.id
     return {"archived": True, "person_id": record.person_id}
 
 
@@ -231,6 +233,8 @@ def record_accountability(ctx: HandlerContext) -> dict[str, Any]:
     person = case_person(ctx.session, ctx.case_id, ctx.data, ctx.now)
     ground = str(ctx.data.get("accountability_ground") or "")
     reason = str(ctx.data.get("accountability_reason") or "").strip() or GROUNDS.get(ground, ("", ""))[0]
+    decision = str(ctx.data.get("accountability_decision") or "").strip()  # the discipline body's 处理意见
+    reason = "；".join(part for part in (reason, f"处理意见：{decision}" if decision else "") if part)
     try:
         sanction = record_sanction(ctx.session, person, outcome, reason, ground,
                                    _decided_on(ctx.data.get("accountability_decided_on"), ctx.now), ctx.actor, ctx.now,

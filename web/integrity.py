@@ -145,19 +145,14 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
         "Cache-Control": "private, no-store"})
 
 
-@bp.route("/<int:person_id>/file.xlsx")
-@login_required
-def export_xlsx(person_id: int):
-    with engine().db.reading() as session:
-        file = cadre_file(session, person_id, engine().clock(), _units(current_actor()))
-        body = xlsx_bytes(file)
-    return _download(body, XLSX, f"廉政档案-{file.person.name}-{file.today.isoformat()}.xlsx")
+EXPORTS = {"xlsx": (xlsx_bytes, XLSX), "docx": (docx_bytes, DOCX)}
 
 
-@bp.route("/<int:person_id>/file.docx")
+@bp.route("/<int:person_id>/file.<any(xlsx, docx):kind>")
 @login_required
-def export_docx(person_id: int):
+def export(person_id: int, kind: str):
+    make, mimetype = EXPORTS[kind]
     with engine().db.reading() as session:
         file = cadre_file(session, person_id, engine().clock(), _units(current_actor()))
-        body = docx_bytes(file)
-    return _download(body, DOCX, f"廉政档案-{file.person.name}-{file.today.isoformat()}.docx")
+        body = make(file)
+    return _download(body, mimetype, f"廉政档案-{file.person.name}-{file.today.isoformat()}.{kind}")

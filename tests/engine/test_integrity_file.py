@@ -14,7 +14,7 @@ from handlers.cadres import CadreCase, ensure_person
 from handlers.demerits import DemeritEntry, add_entry, demerit_years
 from handlers.integrity_file import IntegrityRecord, Sanction, cadre_file, record_sanction, search_people
 from handlers.records import RectificationItem
-from tests.conftest import CASE_FACTS, as_user, complete_step, ready_steps
+from tests.conftest import CASE_FACTS, Clock, as_user, complete_step, ready_steps
 
 NOW = datetime(2026, 12, 2, 2, 0)
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -150,12 +150,14 @@ def test_record_accountability_files_the_discipline_bodys_outcome_against_the_ca
     case_id = _case(engine, cadre_id_number=ZHANG_A)
     handler = registered()["integrity_file.record_accountability"]
     data = dict(CASE_FACTS, cadre_id_number=ZHANG_A, accountability_outcome="ordered_resign",
-                accountability_reason="第2轮整改报告逾期", accountability_ground="late_report")
+                accountability_reason="第2轮整改报告逾期", accountability_ground="late_report",
+                accountability_decision="责令辞职")
     with engine.db.transaction() as s:
         out = handler(ctx(s, case_id, data, actor="discipline", now=datetime(2026, 3, 1, 2, 0)))
         sanction = s.get(Sanction, out["sanction_id"])
         assert (sanction.outcome, sanction.ground, sanction.case_id, sanction.recorded_by) == (
             "ordered_resign", "late_report", case_id, "discipline")
+        assert sanction.reason == "第2轮整改报告逾期；处理意见：责令辞职"
         file = cadre_file(s, sanction.person_id, NOW)
         assert file.person.id_number == ZHANG_A and [x.id for x in file.sanctions] == [sanction.id]
     assert data["sanction_ban"] == "2027-03-01 前不得担任与原任职务相当的领导职务"
@@ -186,15 +188,21 @@ def test_archive_keeps_scores_grade_findings_and_the_rectification_result(engine
         assert entry.archived and [f["description"] for f in entry.findings] == ["混编混岗", "账外账"]
 
 
+def _walk(engine, case_id: int, given: dict[str, dict], until=lambda: False, steps: int = 40) -> None:
+    """Complete whatever step is ready with its form's example data (and `given` per step) until `until()`."""
+    for _ in range(steps):
+        ready = ready_steps(engine, case_id)
+        if not ready or until():
+            return
+        complete_step(engine, case_id, ready[0], **given.get(ready[0], {}))
+
+
 def test_a_case_walked_to_its_report_lands_in_its_cadres_file(engine):
+    engine.clock = Clock(NOW)
     case_id = _case(engine, cadre_id_number=ZHANG_B)
     scores = {"review_personnel": {"personnel_score": 92}, "review_establishment": {"establishment_score": 85},
               "review_finance": {"finance_score": 80}, "issue_report": {"report_conclusion": "履职良好"}}
-    for _ in range(40):  # every step with its form's example data, the reviews with scores and no findings
-        steps = ready_steps(engine, case_id)
-        if not steps:
-            break
-        complete_step(engine, case_id, steps[0], **scores.get(steps[0], {}))
+    _walk(engine, case_id, scores)  # every step with its form's example data, the reviews with scores, no findings
     assert engine.case(case_id)["status"] == "completed"
     with engine.db.reading() as s:
         record = s.scalar(select(IntegrityRecord).where(IntegrityRecord.case_id == case_id))
@@ -202,3 +210,27 @@ def test_a_case_walked_to_its_report_lands_in_its_cadres_file(engine):
         assert file.person.id_number == ZHANG_B
         assert [(c.case_id, c.scores["personnel"], c.conclusion) for c in file.cases] == [(case_id, 92.0, "履职良好")]
         assert s.get(Case, case_id).status == "completed"
+
+
+def test_a_case_with_finance_findings_files_their_points_for_its_cadre(engine):
+    engine.clock = Clock(NOW)
+    with engine.db.transaction() as s:
+        person = ensure_person(s, ZHANG_A, "张伟", NOW)
+        _points(s, person.id, 2025, 2, 2, 2, 2)  # 8 last year
+    case_id = _case(engine, cadre_id_number=ZHANG_A)
+    finding = {"description": "私设小金库", "severity": "major", "problem_category": "slush_fund",
+               "responsibility_type": "direct", "demerit_points": 2}
+    given = {"review_finance": {"finance_findings": [finding, dict(finding, description="白条入账",
+                                                                   problem_category="white_slips")]}}
+
+    def filed() -> bool:
+        with engine.db.reading() as s:
+            return bool(s.scalars(select(DemeritEntry).where(DemeritEntry.case_id == case_id)).all())
+
+    _walk(engine, case_id, given, filed)
+    assert filed(), ready_steps(engine, case_id)
+    data = engine.case(case_id)["data"]
+    assert (data["demerit_total"], data["demerit_consequence"]) == (4.0, "demotion")  # 8 + 4: 12 over two years
+    with engine.db.reading() as s:
+        years = {y.year: y.reason for y in cadre_file(s, person.id, NOW).demerits}
+    assert years == {2026: "连续两年累计扣分12分以上", 2025: "年度累计扣分6分以上"}

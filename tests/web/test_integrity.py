@@ -69,6 +69,10 @@ def test_the_organization_finds_each_zhang_wei_by_id_number_and_each_has_his_own
     assert "账外账" in page_a and "超编进人" not in page_a
     assert "超编进人" in page_b and "账外账" not in page_b
     assert "较好" in page_a and f'/cases/{world["cases"]["a"]}' in page_a
+    # the case page links to its cadre's file for those who may read it, not for the other departments
+    link = f'href="/integrity/{world["a"]}"'
+    assert link in text(client.get(f'/cases/{world["cases"]["a"]}'))
+    assert link not in text(login(world["app"], "staffing").get(f'/cases/{world["cases"]["a"]}'))
 
 
 @pytest.mark.parametrize("username", ["unit", "staffing", "audit", "discipline", "leading_office", "designer"])
