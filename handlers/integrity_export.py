@@ -134,22 +134,40 @@ def _heading(doc, text: str, size: int = 16):
     from docx.shared import Pt
 
     paragraph = doc.add_paragraph()
+    paragraph.paragraph_format.space_before = Pt(12)
+    paragraph.paragraph_format.keep_with_next = True
     run = paragraph.add_run(text)
     _east_asian(run, HEADING_FONT)
     run.font.size = Pt(size)
     return paragraph
 
 
-def _table(doc, header: list[str], data: list[list[str]]):
-    table = doc.add_table(rows=1, cols=len(header))
+def _table(doc, header: list[str] | None, data: list[list[str]], widths_cm: list[float]):
+    """A bordered table; its header row (in 黑体) repeats on every page the table runs onto."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    table = doc.add_table(rows=0, cols=len(widths_cm))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header):
-        cell.text = ""
-        _east_asian(cell.paragraphs[0].add_run(text), HEADING_FONT)
+    table.autofit = False
+    if header:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, header):
+            run = cell.paragraphs[0].add_run(text)
+            _east_asian(run, HEADING_FONT)
+            run.font.size = Pt(12)
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        table.rows[0]._tr.get_or_add_trPr().append(repeat)
     for row in data:
         cells = table.add_row().cells
         for cell, text in zip(cells, row):
-            cell.text = str(text)
+            cell.paragraphs[0].add_run(str(text)).font.size = Pt(12)  # 小四 in tables, 四号 in the text
+    for column, width in zip(table.columns, widths_cm):  # the grid (LibreOffice) and each cell (Word)
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
     return table
 
 
@@ -168,7 +186,8 @@ def docx_bytes(file: CadreFile) -> bytes:
     normal.font.size = Pt(14)  # 四号
     title = _heading(doc, "廉政档案", 22)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _table(doc, ["项目", "内容"], [[k, v] for k, v in facts(file)])
+    pairs = facts(file)
+    _table(doc, None, [[*pairs[i], *pairs[i + 1]] for i in range(0, len(pairs), 2)], [2.6, 4.6, 2.6, 5.8])
 
     _heading(doc, "一、联审情况")
     if not file.cases:
@@ -182,7 +201,7 @@ def docx_bytes(file: CadreFile) -> bytes:
     if file.demerits:
         _table(doc, ["年度", "累计扣分", "连续两年", "连续三年", "处理", "依据"],
                [[str(y.year), f"{y.points:g}", f"{y.two_years:g}", f"{y.three_years:g}", y.consequence_name, y.reason]
-                for y in file.demerits])
+                for y in file.demerits], [1.8, 2.1, 2.1, 2.1, 4.1, 3.4])
     else:
         doc.add_paragraph("无扣分记录。")
 
@@ -190,7 +209,7 @@ def docx_bytes(file: CadreFile) -> bytes:
     if file.sanctions:
         _table(doc, ["处理日期", "处理方式", "事由", "影响期"],
                [[s.decided_on.isoformat(), s.outcome_name, sanction_situation(s), sanction_result(s, file)]
-                for s in file.sanctions])
+                for s in file.sanctions], [3.0, 2.6, 5.6, 4.4])
     else:
         doc.add_paragraph("无问责记录。")
     doc.add_paragraph(f"导出日期：{file.today.isoformat()}").alignment = WD_ALIGN_PARAGRAPH.RIGHT
