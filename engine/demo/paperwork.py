@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..forms import example_data
-from .joint_audit import DUTIES, DUTY_NAMES, SUZHOU, XINGHUA
+from .joint_audit import AMOUNTS, CATEGORIES, DUTIES, DUTY_NAMES, SUZHOU, XINGHUA
 from .people import XINGHUA_TEAM_LEADERS
 from .plans import Plan
 from .timelines import Timeline, local_date
@@ -61,9 +61,22 @@ class Writer:
         return example_data(form, **(fill(local_date(at)) if fill else {}))
 
     # shared pieces
-    def _findings_of(self, duty: str) -> list[dict[str, str]]:
-        return [{"description": d, "severity": s, **({"basis": b} if b else {})}
-                for d, s, b in self.p.findings.get(duty, [])]
+    def _findings_of(self, duty: str) -> list[dict[str, Any]]:
+        """Each finding with its category, the responsibility (a major one the cadre's own, 直接责任), what
+        rectifying it means, and for finance the amount and the demerit points (seed 002: 0.5–2)."""
+        out = []
+        for d, s, b in self.p.findings.get(duty, []):
+            row: dict[str, Any] = {"description": d, "severity": s, **({"basis": b} if b else {}),
+                                   "problem_category": CATEGORIES[d],
+                                   "responsibility_type": "direct" if s == "major" else "leadership",
+                                   "requirement": f"对照{b or '有关规定'}立行立改，举一反三完善制度",
+                                   "standard": "问题整改到位并提供佐证材料，相关制度健全"}
+            if duty == "finance":
+                row["demerit_points"] = 2 if s == "major" else 1
+                if d in AMOUNTS:
+                    row["amount"] = AMOUNTS[d]
+            out.append(row)
+        return out
 
     def _review_summary(self, duty: str) -> str:
         unit, found = self.p.unit.name, self.p.findings.get(duty, [])
@@ -175,25 +188,78 @@ class Writer:
 
     def report_rectification(self, today: date) -> dict[str, Any]:
         self.round += 1
-        nos = list(self.open)
-        return {"rectification_report": f"第{self.round}轮整改情况报告：\n" + self._items_text(nos),
-                "rectification_report_date": today.isoformat(), "reported_item_nos": nos}
+        done = self._round_closing()  # the unit reports what it really finished: a false report is 弄虚作假
+        return {"rectification_report": f"第{self.round}轮整改情况报告：\n" + self._items_text(done),
+                "rectification_report_date": today.isoformat(), "reported_item_nos": done,
+                "item_progress": [{"item_no": n, "measures": "已制定整改措施，正在落实", "progress": "整改中，预计下轮完成"}
+                                  for n in self.open if n not in done]}
 
     rectify = report_rectification
 
-    def follow_up_visit(self, today: date) -> dict[str, Any]:
-        if self.round < self.p.rounds:
-            keep = self.open[-1:]
-            closed = [n for n in self.open if n not in keep]
-            note = (f"第{self.round}次回访：逐项核实整改佐证材料，实地查看相关台账。第{'、'.join(map(str, keep))}项"
+    def _round_closing(self) -> list[int]:
+        """The items this round's visits close: all of them in the last round, all but the last one before."""
+        if getattr(self, "_closing_round", None) != self.round:
+            keep = self.open[-1:] if self.round < self.p.rounds else []
+            self._closing, self._closing_round = [n for n in self.open if n not in keep], self.round
+        return self._closing
+
+    def verify(self, lane: str, today: date, evidence: int | None) -> dict[str, Any]:
+        """A department's visit and closing of its own duty's items (销号), with the evidence the unit sent."""
+        duty = {"organization": "personnel", "staffing": "establishment", "audit": "finance"}[lane]
+        own = [no for no, d, *_ in self.p.items if d == duty and no in self.open]
+        closing = [n for n in self._round_closing() if n in own]
+        kept = [n for n in own if n not in closing]
+        if kept:
+            note = (f"第{self.round}次回访：逐项核实整改佐证材料，实地查看相关台账。第{'、'.join(map(str, kept))}项"
                     "整改尚未到位，要求继续整改并按期报送。")
         else:
-            closed = list(self.open)
             note = f"第{self.round}次回访：逐项核实整改佐证材料，实地查看相关台账，问题均已整改到位，予以销号。"
-        self.open = [n for n in self.open if n not in closed]
-        return {"visit_date": today.isoformat(), "closed_item_nos": closed, "visit_note": note}
+        self.open = [n for n in self.open if n not in closing]
+        return {f"{duty}_visit_date": today.isoformat(), f"{duty}_visit_note": note,
+                f"{duty}_closed_item_nos": closing, f"{duty}_evidence_ids": [evidence] if closing and evidence else []}
 
-    follow_up = follow_up_visit
+    # steps the office does right after another (engine.demo.joint_audit.FOLLOWING)
+    def _countersign(self, lane: str, what: str, today: date) -> dict[str, Any]:
+        signer = {"organization": "干部监督科", "staffing": "编办机构编制科", "audit": "审计局经济责任审计科"}[lane]
+        return {f"{lane}_{what}_opinion": "agree", f"{lane}_{what}_signer": signer,
+                f"{lane}_{what}_signed_on": today.isoformat()}
+
+    def implementation_plan(self, today: date) -> dict[str, Any]:
+        return {"plan_date": today.isoformat(),
+                "plan_scope": f"审查{self.facts['cadre_name']}同志任{self.p.unit.name}{self.p.post}期间履行用人、用编、用财"
+                              "责任情况，重点关注干部选拔任用、机构编制执行和重大经济事项决策。",
+                "plan_division": "组织部负责用人责任审查，编办负责用编责任审查，审计局负责用财责任审查（经济责任审计）。",
+                "plan_schedule": "进点动员后15日内完成座谈了解和实地查验，随后汇总反馈。"}
+
+    def confirm_feedback(self, today: date) -> dict[str, Any]:
+        return {"feedback_confirmation": "confirmed", "confirmed_by": f"{self.facts['unit_principal']}、{self.facts['cadre_name']}",
+                "confirmed_on": today.isoformat()}
+
+    def supervision_letter(self, today: date) -> dict[str, Any]:
+        deadline = self.tl.deadline or today + timedelta(days=30)
+        return {"supervision_letter_no": self.numbers.get("notice", "").replace("通", "督"),
+                "supervision_letter_date": today.isoformat(),
+                "listed_deadline": max(today, deadline - timedelta(days=10)).isoformat(),
+                "supervision_requirements": "问题性质严重、影响较坏，挂牌督办，限期整改到位并报送结果，逾期追究责任。"}
+
+    def set_next_round(self, today: date) -> dict[str, Any]:
+        deadline = max(self.tl.deadline or today, today)
+        return {"next_round_deadline": deadline.isoformat(),
+                "next_round_requirements": "未整改到位的问题继续整改，按期报送整改情况和佐证材料。"}
+
+    def lift_listing(self, today: date, liftable: list[int] | None = None) -> dict[str, Any]:
+        return {"lifted_item_nos": liftable or [], "lift_note": "经核查整改到位，予以摘牌。"}
+
+    def approve_report(self, today: date) -> dict[str, Any]:
+        return {"report_approval": "approved", "approval_opinion": "同意印发，抄送纪委监委。", "approved_on": today.isoformat()}
+
+    def __getattr__(self, name: str):
+        for what in ("notice", "report"):
+            prefix = f"countersign_{what}_"
+            if name.startswith(prefix):
+                lane = name[len(prefix):]
+                return lambda today: self._countersign(lane, what, today)
+        raise AttributeError(name)
 
     def _conclusion(self) -> str:
         items = self.p.items
@@ -202,7 +268,8 @@ class Writer:
         return text + (f"联审发现的{len(items)}个问题已全部整改到位。" if items else "联审未发现需整改的问题。")
 
     def issue_report(self, today: date) -> dict[str, Any]:
-        return {"report_no": self.numbers["report"], "report_date": today.isoformat(),
+        return {"report_no": self.numbers.get("report") or self.numbers["notice"].replace("通", "发"),
+                "report_date": today.isoformat(),
                 "report_conclusion": self._conclusion(), "result_uses": self._uses()}
 
     # Suzhou

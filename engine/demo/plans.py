@@ -64,7 +64,7 @@ class Plan:
         reached = len(seq) if self.stage == "done" else seq.index(self.stage)
         if self.key == SUZHOU:
             return reached >= seq.index("self_report")
-        return bool(self.items) and reached >= seq.index("report_rectification")
+        return reached > seq.index("feedback")  # the unit signs the feedback (签字确认)
 
 
 def cast(seed_value: int = 2026) -> list[Plan]:

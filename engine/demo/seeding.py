@@ -15,7 +15,7 @@ from ..accounts import actor_for
 from ..errors import NotFound, StepFailed
 from ..models import Case, ProcessVersion, Timer, User
 from ..runtime import Engine
-from .joint_audit import SUZHOU, XINGHUA
+from .joint_audit import FOLLOWING, SUZHOU, VERIFIERS, VISIT, XINGHUA
 from .paperwork import Writer, document_numbers
 from .places import UNIT_ACCOUNT_UNIT
 from .plans import cast
@@ -46,7 +46,7 @@ def _catalogues(engine: Engine) -> dict[str, dict[str, Any]]:
 
 def _clerks(engine: Engine) -> tuple[dict[str, Actor], dict[str, Actor]]:
     with engine.db.reading() as session:
-        roles = {role: actor_for(session, role) for role in ("organization", "staffing", "audit")}
+        roles = {role: actor_for(session, role) for role in ("organization", "staffing", "audit", "supervisor", "discipline")}
         by_unit = {}
         for user in session.scalars(select(User).where(User.is_demo.is_(True))).all():
             if "unit" in (user.roles or []) and user.units and len(user.units) == 1:
@@ -77,18 +77,74 @@ def seed(engine: Engine, seed_value: int = 2026) -> list[int]:
             case_id = engine.start_case(p.key, p.facts, roles["organization"])
             made[i] = case_id
             writer = Writer(p, tl, numbers[i])
+            following = FOLLOWING + (("issue_report",) if p.key == SUZHOU else ())
+
+            def act(item: dict[str, Any]) -> Actor:
+                return units[p.unit.name] if item["role"] == "unit" else roles[item["role"]]
+
             for step, at in tl.steps:
-                item = next((t for t in engine.tasks(OPERATOR, case_id) if t["step_id"] == step), None)
-                if item is None:
-                    raise NotFound(f"演示项目 #{case_id} 没有待办的 {step}: 流程与演示数据不符")
                 clock.now = at
-                actor = units[p.unit.name] if item["role"] == "unit" else roles[item["role"]]
-                engine.complete(item["id"], writer.data(step, at, item["form"]), actor)
+                if step == VISIT[p.key]:  # each department with open items verifies its own
+                    _verify(engine, case_id, writer, at, act)
+                else:
+                    item = next((t for t in engine.tasks(OPERATOR, case_id) if t["step_id"] == step), None)
+                    if item is None:
+                        raise NotFound(f"演示项目 #{case_id} 没有待办的 {step}: 流程与演示数据不符")
+                    engine.complete(item["id"], writer.data(step, at, item["form"]), act(item))
+                _following(engine, case_id, writer, at, act, following, clock)
         failing = next(made[i] for i, p in enumerate(plans) if p.light == "error")
         _fire_due_timers(engine, clock, real_now, failing)
     finally:
         engine.clock = real_clock
     return [made[i] for i in order]
+
+
+def _following(engine: Engine, case_id: int, writer: Writer, at: datetime, act, following, clock) -> None:
+    """The steps done right after `at` that the timeline does not plan (countersignatures, the unit's signature …)."""
+    for n in range(1, 30):
+        item = next((t for t in engine.tasks(OPERATOR, case_id) if t["step_id"] in following), None)
+        if item is None:
+            return
+        clock.now = at + timedelta(seconds=20 * n)
+        data = writer.data(item["step_id"], clock.now, item["form"])
+        if item["step_id"] == "lift_listing":
+            data = writer.lift_listing(None, _liftable(engine, case_id))
+        engine.complete(item["id"], data, act(item))
+
+
+def _liftable(engine: Engine, case_id: int) -> list[int]:
+    from handlers.records import RectificationItem
+
+    with engine.db.reading() as session:
+        return list(session.scalars(select(RectificationItem.item_no).where(
+            RectificationItem.case_id == case_id, RectificationItem.status == "closed",
+            RectificationItem.listed_supervision.is_(True), RectificationItem.lifted_at.is_(None))).all())
+
+
+EVIDENCE = b"%PDF-1.4\n% duban demo: rectification evidence\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _verify(engine: Engine, case_id: int, writer: Writer, at: datetime, act) -> None:
+    """The planned visit: the unit's evidence goes into the case file, then each department with open items of its
+    duty verifies them and closes what the round closes (销号 with evidence and the visit)."""
+    from ..casefile import Upload, add_attachment
+
+    items = [t for t in engine.tasks(OPERATOR, case_id) if t["step_id"] in VERIFIERS]
+    if not items:
+        raise NotFound(f"演示项目 #{case_id} 没有待办的核查销号: 流程与演示数据不符")
+    with engine.db.transaction() as session:
+        clerk = act({"role": "unit"}).username
+        evidence = add_attachment(session, case_id, Upload(f"第{writer.round}轮整改佐证材料.pdf", EVIDENCE), clerk,
+                                  at - timedelta(hours=2)).id
+    for item in sorted(items, key=lambda t: VERIFIERS.index(t["step_id"])):
+        lane = item["step_id"].removeprefix("verify_rectification_")
+        engine.complete(item["id"], writer.verify(lane, _day(at), evidence), act(item))
+
+
+def _day(moment: datetime):
+    from .timelines import local_date
+
+    return local_date(moment)
 
 
 def _fire_due_timers(engine: Engine, clock: _DemoClock, now: datetime, failing: int) -> None:
