@@ -7,6 +7,7 @@ from typing import Any
 from .demerits import DemeritYear
 from .findings import DUTY_NAMES
 from .integrity_file import CadreFile, CaseEntry, Sanction
+from .office_sheets import workbook_bytes
 
 SEVERITY_NAMES = {"major": "重大", "general": "一般"}
 COLUMNS = ["序号", "类别", "时间", "事项", "情况", "结果"]
@@ -81,37 +82,9 @@ def facts(file: CadreFile) -> list[tuple[str, str]]:
             ("任现职时间", p.in_post_since.isoformat() if p.in_post_since else "—")]
 
 
-def _plain_workbook(title: str, columns: list[str], data: list[list[Any]], subtitle: str | None, sheet_name: str) -> bytes:
-    """Used only until handlers/office_sheets.workbook_bytes exists: title, header, wrapped cells."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_name
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=16)
-    if subtitle:
-        ws.append([subtitle])
-    ws.append(columns)
-    for row in data:
-        ws.append(row)
-        for cell in ws[ws.max_row]:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCDEF", (6, 8, 24, 30, 60, 40)):
-        ws.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
 def xlsx_bytes(file: CadreFile) -> bytes:
     title = f"廉政档案（{file.person.name}）"
     subtitle = "　".join(f"{k}：{v}" for k, v in facts(file)) + f"　导出日期：{file.today.isoformat()}"
-    try:
-        from .office_sheets import workbook_bytes
-    except ImportError:
-        return _plain_workbook(title, COLUMNS, rows(file), subtitle, "廉政档案")
     return workbook_bytes(title, COLUMNS, rows(file), sheet_name="廉政档案", subtitle=subtitle)
 
 
