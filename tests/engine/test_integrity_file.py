@@ -234,3 +234,26 @@ def test_a_case_with_finance_findings_files_their_points_for_its_cadre(engine):
     with engine.db.reading() as s:
         years = {y.year: y.reason for y in cadre_file(s, person.id, NOW).demerits}
     assert years == {2026: "连续两年累计扣分12分以上", 2025: "年度累计扣分6分以上"}
+
+
+def test_a_late_rectification_report_ends_in_a_sanction_in_the_cadres_file(engine):
+    clock = engine.clock = Clock(NOW)
+    case_id = _case(engine, cadre_id_number=ZHANG_A)
+    finding = {"description": "私设小金库", "severity": "major", "problem_category": "slush_fund",
+               "responsibility_type": "direct", "demerit_points": 1}
+    given = {"review_finance": {"finance_findings": [finding]}, "consolidate": {"rectification_deadline": "2026-12-31"}, "feedback": {"feedback_date": "2026-12-02"},
+             "hold_accountable": {"accountability_outcome": "demoted", "accountability_decision": "降职处理",
+                                  "accountability_decided_on": "2027-02-01"}}
+
+    def sanctioned() -> bool:
+        if "report_rectification" in ready_steps(engine, case_id):
+            clock.now = datetime(2027, 2, 1, 2, 0)  # the unit reports a month after the deadline
+        with engine.db.reading() as s:
+            return bool(s.scalars(select(Sanction).where(Sanction.case_id == case_id)).all())
+
+    _walk(engine, case_id, given, sanctioned)
+    with engine.db.reading() as s:
+        sanction = s.scalars(select(Sanction).where(Sanction.case_id == case_id)).one()
+        assert (sanction.outcome, sanction.ground, sanction.ban_text()) == ("demoted", "late_report", "2029-02-01 前不得提拔")
+        assert "降职处理" in sanction.reason
+        assert cadre_file(s, sanction.person_id, clock.now).running_bans == [sanction]
