@@ -7,9 +7,9 @@ from typing import Any
 from .demerits import DemeritYear
 from .findings import DUTY_NAMES
 from .integrity_file import CadreFile, CaseEntry, Sanction
+from .ledger import ITEM_STATUS_NAMES, SEVERITY_NAMES
 from .office_sheets import workbook_bytes
 
-SEVERITY_NAMES = {"major": "重大", "general": "一般"}
 COLUMNS = ["序号", "类别", "时间", "事项", "情况", "结果"]
 BODY_FONT, HEADING_FONT = "仿宋_GB2312", "黑体"
 
@@ -26,6 +26,7 @@ def case_situation(case: CaseEntry) -> str:
         return f"{scores}{grade}；未发现问题"
     lines = [f"{f.get('item_no', i + 1)}. {f.get('description', '')}（{DUTY_NAMES.get(f.get('duty', ''), '')}，"
              f"{SEVERITY_NAMES.get(f.get('severity', ''), '')}）" + ("【屡查屡犯】" if f.get("repeated") else "")
+             + ("【挂牌督办】" if f.get("listed") else "") + (f"：{ITEM_STATUS_NAMES[f['status']]}" if f.get("status") in ITEM_STATUS_NAMES else "")
              for i, f in enumerate(case.findings)]
     return f"{scores}{grade}；问题 {len(case.findings)} 项（重大 {case.major_count} 项）：\n" + "\n".join(lines)
 

@@ -49,7 +49,7 @@ BAN_NAMES = {"equivalent_post": ("不得担任与原任职务相当的领导职�
              "promotion": ("不得提拔", "no promotion")}
 GROUNDS = {"late_report": ("整改报告逾期未报", "rectification report late"),
            "false_report": ("整改报告弄虚作假", "false rectification report")}
-REASON_CHARS = 1000
+REASON_CHARS = 5000
 
 
 class IntegrityRecord(Base):
@@ -147,18 +147,32 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _summary(findings: list[Any]) -> list[dict[str, Any]]:
-    """What the file keeps of each finding: number, duty, severity, text, repeated, listed."""
-    keep = ("item_no", "duty", "severity", "description", "problem_category", "repeated", "demerit_points")
-    return [{k: f.get(k) for k in keep if k in f} for f in findings if isinstance(f, dict)]
-
-
-def _item_counts(session: Session, case_id: int) -> dict[str, int]:
+def _summary(session: Session, case_id: int, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the file keeps of each finding: number, duty, severity, text, category, points, repeated, listed,
+    and its rectification item's status (open / closed) where one was opened."""
     from .records import RectificationItem  # records imports this module back for IntegrityRecord
 
-    items = session.scalars(select(RectificationItem).where(RectificationItem.case_id == case_id)).all()
-    return {"closed": sum(1 for i in items if i.status == "closed"), "open": sum(1 for i in items if i.status != "closed"),
-            "repeated": sum(1 for i in items if i.repeated), "listed": sum(1 for i in items if i.listed_supervision)}
+    items = {i.item_no: i for i in session.scalars(select(RectificationItem).where(RectificationItem.case_id == case_id))}
+    listed = {n for n in data.get("listed_item_nos") or [] if isinstance(n, int)}
+    keep = ("item_no", "duty", "severity", "description", "problem_category", "repeated", "demerit_points")
+    out = []
+    for f in data.get("findings") or []:
+        if not isinstance(f, dict):
+            continue
+        row = {k: f.get(k) for k in keep if k in f}
+        item = items.get(f.get("item_no"))
+        row["listed"] = f.get("item_no") in listed or bool(item and item.listed_supervision)
+        row["repeated"] = bool(f.get("repeated") or (item and item.repeated))
+        if item is not None:
+            row["status"] = item.status
+        out.append(row)
+    return out
+
+
+def _item_counts(summary: list[dict[str, Any]]) -> dict[str, int]:
+    return {"closed": sum(1 for f in summary if f.get("status") == "closed"),
+            "open": sum(1 for f in summary if f.get("status") == "open"),
+            "repeated": sum(1 for f in summary if f["repeated"]), "listed": sum(1 for f in summary if f["listed"])}
 
 
 @handler("integrity_file.archive")
@@ -166,7 +180,8 @@ def archive(ctx: HandlerContext) -> dict[str, Any]:
     """File the joint-audit result and its rectification record in the cadre's integrity file."""
     findings = [f for f in ctx.data.get("findings") or [] if isinstance(f, dict)]
     person = case_person(ctx.session, ctx.case_id, ctx.data, ctx.now)
-    counts = _item_counts(ctx.session, ctx.case_id)
+    summary = _summary(ctx.session, ctx.case_id, ctx.data)
+    counts = _item_counts(summary)
     record = ctx.session.scalar(select(IntegrityRecord).where(IntegrityRecord.case_id == ctx.case_id))
     if record is None:
         record = IntegrityRecord(case_id=ctx.case_id)
@@ -183,10 +198,9 @@ def archive(ctx: HandlerContext) -> dict[str, Any]:
     for duty in ("personnel", "establishment", "finance", "overall"):
         setattr(record, f"{duty}_score", _number(ctx.data.get(f"{duty}_score")))
     record.grade = str(ctx.data.get("evaluation_grade") or "")
-    record.findings_summary = json.dumps(_summary(findings), ensure_ascii=False)
+    record.findings_summary = json.dumps(summary, ensure_ascii=False)
     record.items_closed, record.items_open = counts["closed"], counts["open"]
-    record.repeated_count = max(counts["repeated"], sum(1 for f in findings if f.get("repeated")))
-    record.listed_count = max(counts["listed"], len(ctx.data.get("listed_item_nos") or []))
+    record.repeated_count, record.listed_count = counts["repeated"], counts["listed"]
     ctx.data["archived"] = True
     if person is not None:
         ctx.data["person_id"] = person.id
@@ -202,8 +216,10 @@ def record_sanction(session: Session, person: Person | None, outcome: str, reaso
         raise InvalidData("问责处理方式无效", details={"outcome": [f"未知的处理方式：{outcome or '（空）'}"]})
     if not reason:
         raise InvalidData("请填写问责事由", details={"reason": ["必填"]})
-    if len(reason) > REASON_CHARS or len(ground) > 200:
+    if len(reason) > REASON_CHARS:
         raise InvalidData("问责事由过长", details={"reason": [f"不超过 {REASON_CHARS} 字"]})
+    if len(ground) > 200:
+        raise InvalidData("问责情形过长", details={"ground": ["不超过 200 字"]})
     kind, until = ban_for(outcome, decided_on)
     sanction = Sanction(person_id=person.id if person else None, cadre_name=person.name if person else cadre_name,
                         outcome=outcome, reason=reason, ground=ground, decided_on=decided_on, case_id=case_id,
@@ -235,6 +251,8 @@ def record_accountability(ctx: HandlerContext) -> dict[str, Any]:
     reason = str(ctx.data.get("accountability_reason") or "").strip() or GROUNDS.get(ground, ("", ""))[0]
     decision = str(ctx.data.get("accountability_decision") or "").strip()  # the discipline body's 处理意见
     reason = "；".join(part for part in (reason, f"处理意见：{decision}" if decision else "") if part)
+    if len(reason) > REASON_CHARS:  # many rounds' reasons: the case keeps them whole, the file their start
+        reason = reason[:REASON_CHARS - 1] + "…"
     try:
         sanction = record_sanction(ctx.session, person, outcome, reason, ground,
                                    _decided_on(ctx.data.get("accountability_decided_on"), ctx.now), ctx.actor, ctx.now,
@@ -329,14 +347,14 @@ def _case_entry(session: Session, case: Case, record: IntegrityRecord | None) ->
                          record.items_closed, record.items_open, record.repeated_count, record.listed_count,
                          record.conclusion, True)
     data = json.loads(case.data_json or "{}")
-    findings = [f for f in data.get("findings") or [] if isinstance(f, dict)]
-    counts = _item_counts(session, case.id)
+    summary = _summary(session, case.id, data)
+    counts = _item_counts(summary)
     return CaseEntry(case.id, case.title, case.unit, str(data.get("audit_type") or ""), case.status,
                      office_date(case.started_at), office_date(case.completed_at) if case.completed_at else None,
                      {d: _number(data.get(f"{d}_score")) for d in ("personnel", "establishment", "finance", "overall")},
-                     str(data.get("evaluation_grade") or ""), _summary(findings), int(data.get("rectification_round") or 0),
-                     counts["closed"], counts["open"], max(counts["repeated"], sum(1 for f in findings if f.get("repeated"))),
-                     counts["listed"], str(data.get("report_conclusion") or ""), False)
+                     str(data.get("evaluation_grade") or ""), summary, int(data.get("rectification_round") or 0),
+                     counts["closed"], counts["open"], counts["repeated"], counts["listed"],
+                     str(data.get("report_conclusion") or ""), False)
 
 
 def cadre_file(session: Session, person_id: int, now: datetime, units: frozenset[str] | None = None) -> CadreFile:

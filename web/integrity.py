@@ -16,8 +16,9 @@ from engine.errors import Forbidden, InvalidData
 from engine.timers import office_date
 from handlers import demerits
 from handlers.findings import DUTY_NAMES
-from handlers.integrity_export import SEVERITY_NAMES, docx_bytes, sanction_result, xlsx_bytes
+from handlers.integrity_export import docx_bytes, sanction_result, xlsx_bytes
 from handlers.integrity_file import GROUNDS, OUTCOMES, cadre_file, person_or_404, record_sanction, search_people
+from handlers.ledger import SEVERITY_NAMES
 
 from .auth import current_actor, engine
 from .i18n import english

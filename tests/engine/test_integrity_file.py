@@ -185,7 +185,8 @@ def test_archive_keeps_scores_grade_findings_and_the_rectification_result(engine
         assert (record.overall_score, record.grade, record.rectification_rounds, record.items_closed, record.items_open,
                 record.repeated_count, record.listed_count, record.major_count) == (74.5, "一般", 2, 1, 1, 1, 1, 1)
         entry = cadre_file(s, record.person_id, NOW).cases[0]
-        assert entry.archived and [f["description"] for f in entry.findings] == ["混编混岗", "账外账"]
+        assert entry.archived and [(f["description"], f["status"], f["listed"], f["repeated"]) for f in entry.findings] \
+            == [("混编混岗", "closed", True, True), ("账外账", "open", False, False)]
 
 
 def _walk(engine, case_id: int, given: dict[str, dict], until=lambda: False, steps: int = 40) -> None:
