@@ -180,10 +180,11 @@ class Writer:
         summary += (f"共发现问题{len(items)}个，其中重大问题{majors}个，建议限期整改。" if items else "未发现需整改的问题。")
         if self.p.serious:
             summary += "其中设立账外账户问题性质严重、影响较坏，建议挂牌督办、限期解决。"
-        data = {"overall_score": self.overall, "evaluation_grade": grade_for(self.overall),
-                "consolidate_summary": summary, "serious": self.p.serious}
-        if self.p.key == XINGHUA:
+        data = {"consolidate_summary": summary, "serious": self.p.serious}
+        if self.p.key == XINGHUA:  # Xinghua's score and grade come from the evaluation_grade decision table
             data["rectification_deadline"] = self.tl.deadline.isoformat()
+        else:
+            data.update(overall_score=self.overall, evaluation_grade=grade_for(self.overall))
         return data
 
     def report_rectification(self, today: date) -> dict[str, Any]:

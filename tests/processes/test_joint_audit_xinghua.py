@@ -56,12 +56,19 @@ def test_parallel_reviews_are_offered_to_three_departments(engine):
 
 def test_no_findings_goes_straight_to_the_report_its_approval_and_the_discipline_body(engine):
     case_id = _to_reviews(engine)
+    scores = {"review_personnel": 92, "review_establishment": 88, "review_finance": 85.5}
     for step in REVIEWS:
-        complete_step(engine, case_id, step)
+        duty = step.removeprefix("review_")
+        complete_step(engine, case_id, step, **{f"{duty}_score": scores[step]})
     complete_step(engine, case_id, "feedback")
     assert ready_steps(engine, case_id) == ["confirm_feedback"]
     assert engine.tasks(case_id=case_id)[0]["role"] == "unit"
     complete_step(engine, case_id, "confirm_feedback", confirmed_by="李强、张伟")
+    # 情况汇总's score and grade come from the evaluation_grade decision table, not from the clerk
+    data = engine.case(case_id)["data"]
+    assert (data["overall_score"], data["evaluation_grade"]) == (88.5, "较好")
+    consolidate = next(i for i in engine.tasks(case_id=case_id) if i["step_id"] == "consolidate")
+    assert "overall_score" not in consolidate["form"]["properties"]
     complete_step(engine, case_id, "consolidate")
     assert ready_steps(engine, case_id) == ["issue_report"]
     complete_step(engine, case_id, "issue_report", report_conclusion="履职良好")
