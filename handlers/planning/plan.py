@@ -63,6 +63,9 @@ def audit_inputs(facts: CadreFacts, at: date) -> dict[str, Any] | None:
         "leaving_reason": facts.leaving_reason if left else "",
         "unit_level": facts.unit_level,
         "years_in_post": completed_years(facts.in_post_since, in_post_until),
+        # The tenure rules ask for one audit in the post: someone audited since taking it is not due again.
+        "audited_in_post": bool(facts.last_audit_date and facts.in_post_since
+                                and facts.last_audit_date >= facts.in_post_since),
         "unit_class": facts.unit_class or "",
         "years_since_last_audit": (completed_years(facts.last_audit_date, at)
                                    if facts.last_audit_date is not None else NEVER_AUDITED),

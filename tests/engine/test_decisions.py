@@ -21,11 +21,13 @@ DECISIONS = PROCESSES / "decisions"
 AT = date(2026, 12, 2)
 
 
-def required(engine, *, leaving="", level="town", since=None, years=None, unit_class="C", last_audit=None):
+def required(engine, *, leaving="", level="town", since=None, years=None, unit_class="C", last_audit=None,
+             audited_in_post=False):
     facts = {
         "leaving_reason": leaving,
         "unit_level": level,
         "years_in_post": years if years is not None else completed_years(since, AT),
+        "audited_in_post": audited_in_post,
         "unit_class": unit_class,
         "years_since_last_audit": completed_years(last_audit, AT) if last_audit else 99,
     }
@@ -63,6 +65,15 @@ def test_five_years_in_a_department_must(engine, level):
     assert required(engine, level=level, since=date(2021, 12, 3))["required"] is False  # a day short
     result = required(engine, level=level, since=date(2021, 12, 2))
     assert result["required"] is True and result["rule"] == "five_years"
+
+
+def test_a_cadre_audited_in_this_post_is_not_due_again_by_tenure(engine):
+    assert required(engine, level="town", years=6, audited_in_post=True)["required"] is False
+    assert required(engine, level="county_dept", years=9, audited_in_post=True)["required"] is False
+    # leaving and class A's two-year cycle still apply
+    assert required(engine, leaving="promoted", level="town", years=6, audited_in_post=True)["rule"] == "leaving"
+    assert required(engine, level="town", years=6, audited_in_post=True, unit_class="A",
+                    last_audit=date(2024, 6, 1))["rule"] == "class_a"
 
 
 def test_five_years_in_a_town_fires_the_three_year_rule_first(engine):
@@ -143,7 +154,8 @@ def test_missing_and_mistyped_inputs_are_named(engine):
         assert "points_last_year" in missing.value.details
         with pytest.raises(InvalidData) as typed:
             decide(session, "audit_required", {"leaving_reason": "", "unit_level": "town", "years_in_post": "3",
-                                               "unit_class": "B", "years_since_last_audit": 99})
+                                               "audited_in_post": False, "unit_class": "B",
+                                               "years_since_last_audit": 99})
         assert "years_in_post" in typed.value.details and "integer" in typed.value.message
         with pytest.raises(NotFound):
             decide(session, "no_such_table", {})

@@ -75,7 +75,8 @@ def expected_subjects(path: Path, at: date) -> dict[str, str]:
     """ID number -> the seeds' rule, worked out from the roster's own cells (not by the decision table):
     leaving for any reason and not audited since (001, 002 逢离必审); ≥ 3 whole years in the same post in a
     county-level city/district or town/street; ≥ 5 in a municipal or county-level department (001);
-    class A and the last economic audit ≥ 2 whole years ago or never (002)."""
+    class A and the last economic audit ≥ 2 whole years ago or never (002). The tenure rules ask for one audit
+    in the post: someone audited since taking it is not due again by tenure."""
     def years(since: str, until: date) -> int:  # whole years by the calendar, leap days included
         start = date.fromisoformat(since)
         n = until.year - start.year
@@ -92,9 +93,10 @@ def expected_subjects(path: Path, at: date) -> dict[str, str]:
                 out[row["身份证号"]] = "leaving"
             continue
         tenure = years(row["任现职时间"], at)
-        if row["单位层级"] in ("乡镇（街道）", "县级市（区）") and tenure >= 3:
+        audited_in_post = bool(row["上次审计日期"]) and row["上次审计日期"] >= row["任现职时间"]
+        if row["单位层级"] in ("乡镇（街道）", "县级市（区）") and tenure >= 3 and not audited_in_post:
             out[row["身份证号"]] = "three_years"
-        elif row["单位层级"] in ("市级机关部门", "县级机关部门") and tenure >= 5:
+        elif row["单位层级"] in ("市级机关部门", "县级机关部门") and tenure >= 5 and not audited_in_post:
             out[row["身份证号"]] = "five_years"
         elif row["单位类别"] == "A" and (not row["上次审计日期"] or years(row["上次审计日期"], at) >= 2):
             out[row["身份证号"]] = "class_a"
@@ -110,7 +112,7 @@ def test_the_dry_run_proposes_exactly_the_people_the_seeds_rules_require(engine)
         assert people(session) == 0  # a dry run writes nothing
     proposed = {p.facts.id_number: p.rule for p in proposals if p.required}
     assert proposed == expected
-    assert len(expected) == 30 and set(expected.values()) == {"leaving", "three_years", "five_years", "class_a"}
+    assert len(expected) == 27 and set(expected.values()) == {"leaving", "three_years", "five_years", "class_a"}
     by_unit = {p.facts.unit: p for p in proposals}
     # the edges the fixture sits on, at 2026-12-31
     assert by_unit["临城街道"].required and by_unit["临城街道"].years_in_post == 3  # since 2023-12-31
@@ -154,15 +156,15 @@ def test_confirmed_people_start_cases_filled_from_their_records_and_removed_ones
     with engine.db.transaction() as session:
         rows = {p.unit: e for e, p in plan.year_plan(session, 2026)}
         with pytest.raises(Exception, match="须说明理由"):
-            plan.remove(session, rows["兴化市公安局"].id, "  ", "supervisor", NOW)
-        plan.remove(session, rows["兴化市公安局"].id, "已列入省审计厅计划", "supervisor", NOW)
+            plan.remove(session, rows["兴化市农业农村局"].id, "  ", "supervisor", NOW)
+        plan.remove(session, rows["兴化市农业农村局"].id, "已列入省审计厅计划", "supervisor", NOW)
         assert plan.confirm_all(session, 2026, "supervisor", NOW) == len(ids) - 1
     organization = as_user(engine, "organization")
     outcomes = list(start.start_confirmed(engine, 2026, "joint_audit_suzhou", organization))
     assert len(outcomes) == len(ids) - 1 and all(o.case_id for o in outcomes)
     with engine.db.reading() as session:
         entries = {p.unit: (e, p) for e, p in plan.year_plan(session, 2026)}
-        assert entries["兴化市公安局"][0].status == "removed" and entries["兴化市公安局"][0].case_id is None
+        assert entries["兴化市农业农村局"][0].status == "removed" and entries["兴化市农业农村局"][0].case_id is None
         leaving, person = entries["戴窑镇"]
         links = session.scalars(select(CadreCase.case_id).where(CadreCase.person_id == person.id)).all()
         assert links == [leaving.case_id]
@@ -271,14 +273,14 @@ def test_the_plan_command_reports_bad_rows_dry_runs_and_starts_with_case_ids(tmp
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
     assert {line.split("\t")[1] for line in lines} == set(expected_subjects(GOOD, YEAR_END))
-    assert all(line.split("\t")[4] for line in lines) and "必审 30 人" in dry.stderr
+    assert all(line.split("\t")[4] for line in lines) and "必审 27 人" in dry.stderr
 
     ambiguous = duban("plan", "--year", "2026", str(GOOD), "--as", "organization")
     assert ambiguous.returncode == 2 and "--process" in ambiguous.stderr
     run = duban("plan", "--year", "2026", str(GOOD), "--as", "organization", "--process", "joint_audit_xinghua")
     assert run.returncode == 0, run.stderr
     started = [line.split("\t") for line in run.stdout.splitlines()]
-    assert len(started) == 30 and "已立项 30 个项目" in run.stderr
+    assert len(started) == 27 and "已立项 27 个项目" in run.stderr
     view = json.loads(duban("case", started[0][0], "--json").stdout)
     assert view["data"]["cadre_name"] == started[0][1] and view["process_key"] == "joint_audit_xinghua"
     again = duban("plan", "--year", "2026", str(GOOD), "--as", "organization", "--process", "joint_audit_xinghua")

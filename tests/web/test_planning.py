@@ -98,7 +98,7 @@ def test_the_proposal_is_confirmed_or_removed_per_person_and_started_in_batches(
     assert upload(supervisor, xlsx_of(GOOD), "花名册.xlsx").status_code == 302
     html = page(supervisor.get("/planning/2026"))
     ids = entry_ids(html)
-    assert len(ids) == 30 and "已导入 60 人，2026 年度必审 30 人" in html
+    assert len(ids) == 27 and "已导入 60 人，2026 年度必审 27 人" in html
     assert "在县级市（区）、镇（街道）同一职位任职满3年：必审" in html and "因退休离任：离任必审" in html
     assert "批量立项由组织部办理" in html  # the leading group decides; the organization department opens the cases
 
@@ -110,11 +110,11 @@ def test_the_proposal_is_confirmed_or_removed_per_person_and_started_in_batches(
     html = page(supervisor.get("/planning/2026"))
     with world["engine"].db.reading() as s:
         shown = s.scalar(select(User.display_name).where(User.username == "supervisor"))
-    assert "理由：上级已安排审计" in html and shown in html and "已确认 29" in html
+    assert "理由：上级已安排审计" in html and shown in html and "已确认 26" in html
 
     organization = login(world["app"], "organization")
     html = page(organization.get("/planning/2026"))
-    assert "对已确认的 29 人批量立项" in html and "三责联审（苏州）" in html
+    assert "对已确认的 26 人批量立项" in html and "三责联审（苏州）" in html
     response = organization.post("/planning/2026/start", data={"process_key": "joint_audit_suzhou"})
     rounds = 1
     while "continue=1" in response.headers["Location"]:
@@ -123,11 +123,11 @@ def test_the_proposal_is_confirmed_or_removed_per_person_and_started_in_batches(
         assert "data-auto-submit" in html and "正在分批立项" in html  # planning.js submits the next batch
         response = organization.post("/planning/2026/start", data={"process_key": "joint_audit_suzhou", "continue": "1"})
         rounds += 1
-    assert rounds == 3 and count(world, Case) == 29
+    assert rounds == 3 and count(world, Case) == 26
     html = page(organization.get(response.headers["Location"]))
-    assert "批量立项完成" in html and "已立项 29 人，待立项 0 人" in html
+    assert "批量立项完成" in html and "已立项 26 人，待立项 0 人" in html
     links = re.findall(r'href="/cases/(\d+)">项目编号', html)
-    assert len(links) == 29
+    assert len(links) == 26
     assert page(organization.get(f"/cases/{links[0]}")).count("三责联审") >= 1
     with world["engine"].db.reading() as s:
         assert {c.process_key for c in s.scalars(select(Case))} == {"joint_audit_suzhou"}
