@@ -41,7 +41,7 @@ def walkthrough(engine: Engine, case_ids: list[int]) -> str:
 命令行 (CLI):
   .venv/bin/duban tasks --as organization
   .venv/bin/duban tasks --as staffing                      # 编办看到并行的用编审查
-  .venv/bin/duban tasks --as unit                          # 只有{UNIT_ACCOUNT_UNIT}的整改报送
+  .venv/bin/duban tasks --as unit                          # 只有{UNIT_ACCOUNT_UNIT}的签字确认和整改报送
   .venv/bin/duban complete {first_id} --as organization --data '{{}}'  # 缺少必填项，看中文提示
   .venv/bin/duban case {shown:<38} # 挂牌督办项目的全部历史
 """

@@ -302,3 +302,16 @@ def test_the_ledgers_download_as_excel(world, tmp_path):
     other = app.test_client()
     other.post("/login", data={"username": "clerk_shagou", "password": "pw-shagou-long-enough"})
     assert other.get(f"/rectification/{case_id}/ledger.xlsx").status_code in (403, 404)  # another unit's clerk
+
+
+def test_the_units_report_names_only_items_on_the_ledger(world):
+    case_id = to_rectification(world)
+    with pytest.raises(InvalidData) as refused:
+        complete_step(world, case_id, "report_rectification", rectification_report_date="2027-03-02",
+                      item_progress=[{"item_no": 9, "measures": "已整改"}])
+    assert "不在问题清单中" in refused.value.details["item_progress"][0]
+    with pytest.raises(InvalidData) as refused:
+        complete_step(world, case_id, "report_rectification", rectification_report_date="2027-03-02",
+                      principal_changed=True)
+    assert "继任" in refused.value.details["successor_name"][0]
+    assert world.case(case_id)["status"] == "running"
