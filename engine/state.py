@@ -18,16 +18,47 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 _loading = threading.local()
+
+
+def _task_dicts(tasks: dict[UUID, Any], registry: Any) -> dict[str, Any]:
+    """What SpiffWorkflow's TaskConverter writes for every task (the same dicts, key for key), without the
+    registry's per-object dispatch and with each id turned into text once: serializing a fresh joint audit's
+    147 predicted tasks this way takes about a third of the time, and every step saves a case."""
+    names: dict[UUID, str] = {}
+
+    def name(task_id: UUID) -> str:
+        text = names.get(task_id)
+        if text is None:
+            text = names[task_id] = str(task_id)
+        return text
+
+    updated, deleted = DeepMerge.get_updated_keys, DeepMerge.get_deleted_keys
+    out = {}
+    for task_id, task in tasks.items():
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            data, delta = {}, {"updates": updated(parent.data, task.data), "deletions": deleted(parent.data, task.data)}
+        out[name(task_id)] = {
+            "id": name(task_id), "parent": name(task._parent) if parent is not None else None,
+            "children": [name(child) for child in task._children], "last_state_change": task.last_state_change,
+            "state": task.state, "task_spec": task.task_spec.name, "triggered": task.triggered,
+            "internal_data": registry.convert(task.internal_data), "data": data, "delta": delta, "typename": "Task",
+        }
+    return out
 
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
     """Leaves the spec out on the way in and takes the cached one on the way out."""
 
     def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct = WorkflowConverter.to_dict(self, _NoTasks(workflow))
+        dct["tasks"] = _task_dicts(workflow.tasks, self.registry)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -41,6 +72,18 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
+
+
+class _NoTasks:
+    """The workflow as WorkflowConverter.to_dict reads it, with the tasks left to `_task_dicts`."""
+
+    tasks: dict = {}
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self._workflow = workflow
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._workflow, name)
 
 
 _config = dict(SPIFF_CONFIG)
@@ -128,7 +171,10 @@ def prune_history(workflow: BpmnWorkflow) -> int:
     if not live:
         return 0
     before = len(workflow.tasks)
-    keep_top = _lowest_common_ancestor(live)
+    # The common ancestor of the live tasks is that of the topmost ones (a live task under a live parent adds
+    # nothing): a fresh case has a handful of those beside its 140 predicted tasks.
+    live_ids = {t.id for t in live}
+    keep_top = _lowest_common_ancestor([t for t in live if t._parent not in live_ids])
     if keep_top is not None and keep_top is not root and keep_top.parent is not root:
         # Re-root the live part under the root; the root takes the data the live part inherited.
         subtree = _subtree_ids(keep_top)
