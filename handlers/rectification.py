@@ -50,6 +50,7 @@ PROBLEM_CATEGORIES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 RESPONSIBILITY_TYPES = {"leadership": ("领导责任", "Leadership responsibility"), "direct": ("直接责任", "Direct responsibility")}
+ROUNDS_KEPT = 12  # rounds listed in the case data (a case may loop a thousand times; its state must not grow)
 GROUND_NAMES = {"late_report": "逾期报送整改情况", "false_report": "整改情况弄虚作假"}
 DUTIES = ("personnel", "establishment", "finance")
 DUTY_ROLES = {"personnel": "organization", "establishment": "staffing", "finance": "audit"}
@@ -211,7 +212,7 @@ def open_round(ctx: HandlerContext) -> dict[str, Any]:
     rounds = [dict(r) for r in ctx.data.get("rounds") or [] if isinstance(r, dict)]
     rounds.append({"round": round_no, "deadline": deadline.isoformat() if deadline else "",
                    "opened_at": _local(ctx.now).isoformat(timespec="seconds"), "open_items": open_item_count(ctx)})
-    ctx.data["rounds"] = rounds
+    ctx.data["rounds"] = rounds[-ROUNDS_KEPT:]  # the case's events keep every round; the live data the latest
     ctx.data["rectification_round"] = round_no
     if deadline:
         ctx.data["rectification_deadline"] = deadline.isoformat()
