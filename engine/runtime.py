@@ -29,7 +29,7 @@ from .roles import ROLES
 from .specs import LoadedVersion, VersionCache, newest_versions
 from .clock import engine_time
 from .state import LiveWorkflows, dump_state, load_state, prune_history
-from .steps import CaseMoved, StepBudget, engine_work_left, failed_task, reason, retrying
+from .steps import CaseMoved, StepBudget, engine_work_left, failed_task, reason, retrying, run_engine_steps
 from .timers import cancel_deadlines, schedule_deadlines, sync_case_timers, waiting_timers
 from .validation import check_paths
 
@@ -351,7 +351,7 @@ class Engine:
 
         with engine_time(self.clock), expressions.step_budget(expressions.STEP_SECONDS):  # one deadline for all
             while True:
-                self._run(lambda: workflow.do_engine_steps(before, after), case.title)
+                self._run(lambda: run_engine_steps(workflow, before, after), case.title)
                 prune_history(workflow)
                 # SpiffWorkflow walks its task tree only to depth 1000 and stops quietly there: an automatic
                 # loop that went deeper left ready work behind. Pruned, the tree is shallow again: run on.

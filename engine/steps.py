@@ -43,12 +43,47 @@ def retrying(attempt: Callable[[], Any], attempts: int = ATTEMPTS) -> Any:
         time.sleep(random.uniform(0, 0.01 * 2 ** n))
 
 
+def _engine_ready(wf: Any) -> bool:
+    return any(t.state == TaskState.READY and not t.task_spec.manual for t in wf.tasks.values())
+
+
 def engine_work_left(workflow: BpmnWorkflow) -> bool:
     """Whether a task the engine runs by itself (not a person's) is ready, subprocesses included."""
-    for wf in (workflow, *workflow.subprocesses.values()):
-        if any(t.state == TaskState.READY and not t.task_spec.manual for t in wf.tasks.values()):
-            return True
-    return False
+    return any(_engine_ready(wf) for wf in (workflow, *workflow.subprocesses.values()))
+
+
+def run_engine_steps(workflow: BpmnWorkflow, will_complete: Callable[[Any], None],
+                     did_complete: Callable[[Any], None]) -> None:
+    """SpiffWorkflow 3.2.0's `BpmnWorkflow.do_engine_steps`, with a flat look for engine work before each
+    walk of a task tree. The walk (in tree order, which the engine's semantics rest on) is taken only when
+    something is there to run: SpiffWorkflow walked a fresh joint audit's 147 tasks four times to find two."""
+
+    def update(wf: Any) -> int:
+        if not _engine_ready(wf):
+            return 0
+        count = 0
+        for task in wf.get_tasks(state=TaskState.READY):
+            if not task.task_spec.manual:
+                will_complete(task)
+                task.run()
+                count += 1
+                did_complete(task)
+        return count
+
+    def one_round() -> bool:
+        active = workflow.get_active_subprocesses()
+        for subprocess in sorted(active, key=lambda v: v.depth, reverse=True):
+            count = None
+            while count is None or count > 0:
+                count = update(subprocess)
+            if subprocess.parent_task_id is not None:
+                task = workflow.get_task_from_id(subprocess.parent_task_id)
+                task.task_spec._update(task)
+        return update(workflow) > 0 or len(workflow.get_active_subprocesses()) > len(active)
+
+    while one_round():
+        pass
+    workflow.refresh_timers()
 
 
 STEP_TASKS = 10_000  # engine tasks (scripts, services, gateways, events) one step may run
