@@ -315,3 +315,20 @@ def test_the_units_report_names_only_items_on_the_ledger(world):
                       principal_changed=True)
     assert "继任" in refused.value.details["successor_name"][0]
     assert world.case(case_id)["status"] == "running"
+
+
+def test_closing_an_item_the_unit_never_reported_needs_a_reason_and_the_visit_follows_the_report(world):
+    case_id = to_rectification(world)
+    complete_step(world, case_id, "report_rectification", rectification_report_date="2027-03-05")
+    evidence = attach(world, case_id)
+    close = dict(establishment_closed_item_nos=[2], establishment_evidence_ids=[evidence])
+    with pytest.raises(InvalidData) as refused:
+        complete_step(world, case_id, "verify_rectification_staffing", establishment_visit_date="2027-03-08", **close)
+    assert refused.value.details == {"establishment_unreported_close_reason": ["销号的问题中有单位未申报整改到位的，请说明理由"]}
+    with pytest.raises(InvalidData) as refused:
+        complete_step(world, case_id, "verify_rectification_staffing", establishment_visit_date="2027-03-01",
+                      establishment_unreported_close_reason="现场核实已清退，单位漏报", **close)
+    assert refused.value.details == {"establishment_visit_date": ["回访日期不能早于整改情况报送日期"]}
+    complete_step(world, case_id, "verify_rectification_staffing", establishment_visit_date="2027-03-08",
+                  establishment_unreported_close_reason="现场核实已清退，单位漏报", **close)
+    assert items(world, case_id)[2].status == "closed"
