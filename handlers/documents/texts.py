@@ -73,8 +73,13 @@ def _audit_name(f: CaseFacts) -> str:
     return f"{kind}“三责联审”"
 
 
+def _numbered(n: int, text: str) -> str:
+    """1.超编进人; "1. 3名…" when the text opens with a digit, so it does not read as 1.3."""
+    return f"{n}.{' ' if text[:1].isdigit() else ''}{text}"
+
+
 def _finding_line(n: int, row, with_rectification: bool) -> str:
-    parts = [f"{n}.{row.description.rstrip('。；;')}"]
+    parts = [_numbered(n, row.description.rstrip('。；;'))]
     extra = []
     if row.severity_name:
         extra.append(f"{row.severity_name}问题")
@@ -100,7 +105,7 @@ def _finding_line(n: int, row, with_rectification: bool) -> str:
 
 
 def _findings(doc: OfficialDoc, f: CaseFacts, with_rectification: bool) -> int:
-    """The findings by duty, （一）用人方面 …, numbered 1. 2. … within each; returns how many were listed."""
+    """The findings by duty, （一）用人方面 …, each with its number in the problem list; returns how many."""
     listed = 0
     level2 = 0
     for duty in DUTIES:
@@ -110,8 +115,8 @@ def _findings(doc: OfficialDoc, f: CaseFacts, with_rectification: bool) -> int:
             doc.lead_para(f"（{_cn(level2)}）{DUTY_HEADINGS[duty]}。", "未发现明显问题。")
             continue
         doc.heading(f"（{_cn(level2)}）{DUTY_HEADINGS[duty]}", 2)
-        for n, row in enumerate(rows, start=1):
-            doc.para(_finding_line(n, row, with_rectification))
+        for row in rows:  # numbered as in the problem list and the rectification ledger (序号)
+            doc.para(_finding_line(row.item_no or listed + 1, row, with_rectification))
             listed += 1
     return listed
 
@@ -164,7 +169,7 @@ def publicity(doc: OfficialDoc, f: CaseFacts, o: Offices, today: date) -> None:
 def feedback(doc: OfficialDoc, f: CaseFacts, o: Offices, today: date) -> None:
     _title(doc, f"关于{subject(f)}", f"{_audit_name(f)}的反馈意见书")
     doc.addressee(f"{f.unit}、{f.cadre}同志")
-    entry = f.day("entry_meeting", "mobilization", "meeting_date")
+    entry = f.day("meeting_date", "entry_meeting", "mobilization")
     doc.para(f"{o.basis}，联审组{('于' + official_date(entry)) if entry else ''}进点，对{subject(f)}履行用人、用编、"
              "用财责任情况进行了联合审查。现将联审发现的问题反馈如下：")
     doc.heading("一、联审发现的问题", 1)
@@ -195,7 +200,8 @@ def report(doc: OfficialDoc, f: CaseFacts, o: Offices, today: date) -> None:
     done = "；".join(f"{official_date(d)}{name}" for name, d in steps if d)
     post = post_in_unit(f)
     since = f.day("in_post_since")
-    doc.para(f"{f.cadre}同志，{official_date(since) + '起' if since else ''}任{post}。"
+    reason = f.title_of("leaving_reason", f.text("leaving_reason")) if f.leaving and f.text("leaving_reason") else ""
+    doc.para(f"{f.cadre}同志，{official_date(since) + '起' if since else ''}任{post}{f'，因{reason}离任' if reason else ''}。"
              + (f"联审组按照程序，{done}。" if done else ""))
     doc.heading("二、评价意见", 1)
     scores = [(DUTY_NAMES[d], f.score(d)) for d in DUTIES]
@@ -214,11 +220,11 @@ def report(doc: OfficialDoc, f: CaseFacts, o: Offices, today: date) -> None:
     if listed == 0:
         doc.para("联审未发现需要整改的问题。")
     elif items:
-        for n, row in enumerate(items, start=1):
+        for row in items:
             deadline = f"，{official_date(row.deadline)}前完成" if row.deadline else ""
             status = f"，目前{row.status_name}" if row.status_name else ""
             req = row.requirement.rstrip("。") if row.requirement else "限期整改到位"
-            doc.para(f"{n}.{row.description.rstrip('。')}：{req}{deadline}{status}。")
+            doc.para(_numbered(row.item_no, f"{row.description.rstrip('。')}：{req}{deadline}{status}。"))
     else:
         doc.para("对上述问题，被审单位应逐项制定整改措施，限期整改到位，整改结果报联审组核查销号。")
     doc.heading("五、结果运用", 1)
