@@ -28,7 +28,7 @@ from .projection import (CASE_STATE_JSON, CASES, LOCK_CASE_OF_ITEM, SAVE_CASE, S
 from .roles import ROLES
 from .specs import LoadedVersion, VersionCache, newest_versions
 from .clock import engine_time
-from .state import LiveWorkflows, dump_state, load_state, prune_history
+from .state import LiveWorkflows, dump_state, load_state, new_workflow, prune_history
 from .steps import CaseMoved, StepBudget, engine_work_left, failed_task, reason, retrying, run_engine_steps
 from .timers import cancel_deadlines, schedule_deadlines, sync_case_timers, waiting_timers
 from .validation import check_paths
@@ -105,9 +105,9 @@ class Engine:
                 current_steps="", state_json="{}", data_json="{}", lock_version=0, event_seq=0,
                 started_by=actor.username, started_at=now, last_activity_at=now).returning(CASES.c.id)).scalar_one()
             case = CaseState(case_id, version.id, process_key, title, unit, "running", "", 0, 0)
-            workflow = BpmnWorkflow(version.spec, version.subprocess_specs,
-                                    script_engine=self._script_engine(session, case, actor, now))
-            for task in workflow.get_tasks(state=TaskState.READY):
+            workflow = new_workflow(version.spec, version.subprocess_specs,
+                                    self._script_engine(session, case, actor, now))
+            for task in [t for t in workflow.tasks.values() if t.state == TaskState.READY]:
                 task.data.update(data)
             log = EventLog(case, actor.username, now)
             log.add("case_started", step_name=version.name, after=data)
