@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from docx import Document
-from docx.enum.section import WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor, Twips
@@ -356,7 +355,7 @@ class OfficialDoc:
 
     # --- 版记 -------------------------------------------------------------------------------
     def colophon(self, c: Colophon) -> None:
-        """版记 on the last page: a thick line, 抄送, a thin line, 印发机关 and 印发日期, a thick line (4号仿宋)."""
+        """版记 after the 落款: a thick line, 抄送, a thin line, 印发机关 and 印发日期, a thick line (4号仿宋)."""
         self._paragraph(line=Pt(28.95))
         rows = 2 if c.copies_to else 1
         table = self.document.add_table(rows=rows, cols=1)
@@ -377,8 +376,6 @@ class OfficialDoc:
         p.paragraph_format.left_indent = p.paragraph_format.right_indent = Pt(14)
         p.paragraph_format.line_spacing = Pt(28)
         tabs = p.paragraph_format.tab_stops
-        from docx.enum.text import WD_TAB_ALIGNMENT
-
         tabs.add_tab_stop(Mm(156) - Pt(28), WD_TAB_ALIGNMENT.RIGHT)
         self._run(p, c.printed_by, size=SIZE_4)
         self._run(p, "\t" + official_date(c.printed_on) + "印发", size=SIZE_4)
