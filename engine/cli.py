@@ -240,6 +240,35 @@ def user_token(username: str, name: str) -> None:
         click.echo(issue_token(session, account, name))
 
 
+@main.command(help="年度联审计划：导入干部花名册，按必审规则提出名单，并对必审对象批量立项")
+@click.option("--year", type=int, required=True, help="the plan's year, e.g. 2026")
+@click.argument("roster", type=click.Path(dir_okay=False))
+@click.option("--process", "process_key", default=None, help="the city's variant: joint_audit_xinghua or joint_audit_suzhou")
+@click.option("--dry-run", is_flag=True, help="print the proposal, one line per person with the reason; start nothing")
+@click.option("--skip-bad-rows", is_flag=True, help="import the good rows even when some rows are bad")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="reference date (default: 12-31 of the year)")
+@click.option("--as", "username", default=None)
+@domain_errors
+def plan(year: int, roster: str, process_key: str | None, dry_run: bool, skip_bad_rows: bool, on, username: str | None) -> None:
+    from handlers.planning.command import run_plan
+
+    engine = _engine()
+    run_plan(engine, _actor(engine, username), year, roster, process_key, dry_run, skip_bad_rows, on.date() if on else None)
+
+
+@main.command(help="生成公文并存入项目附件：KIND 为 notice 联审通知、publicity 审前公示、feedback 反馈意见书、report 联审报告")
+@click.argument("case_id", type=int)
+@click.argument("kind")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="where to save the .docx as well")
+@click.option("--as", "username", default=None)
+@domain_errors
+def document(case_id: int, kind: str, out: str, username: str | None) -> None:
+    from handlers.documents.command import run_document
+
+    engine = _engine()
+    run_document(engine, _actor(engine, username), case_id, kind, out)
+
+
 @main.command(help="创建演示项目并打印命令演练 (demo databases only)")
 @domain_errors
 def demo() -> None:

@@ -73,4 +73,4 @@ def registered_field_titles() -> dict[str, tuple[str, str]]:
 
 
 def _load() -> None:
-    from . import cadres, findings, integrity_file, rectification, supervision  # noqa: F401
+    from . import cadres, demerits, findings, integrity_file, planning, rectification, supervision  # noqa: F401
