@@ -1,7 +1,7 @@
 """公文 on the case page: generate a joint audit's official documents and download them.
 
 Generating takes the next 发文字号 and files the .docx as the case's attachment (handlers.documents);
-downloads follow the documents' own rule (a unit clerk gets the feedback letter of the unit's own case).
+downloads follow the documents' own rule (a unit clerk downloads the documents of the unit's own case and issues none).
 """
 from __future__ import annotations
 

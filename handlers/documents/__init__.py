@@ -22,9 +22,10 @@ from .records import OfficialDocument, document_of_attachment, documents_of, tak
 from .texts import KINDS, Kind, agency_code, write
 
 # Who issues documents: the organization department leads; the other offices with a lane in the case's process
-# too. The audited unit receives them (its clerks may download the feedback letter addressed to it).
+# too. The audited unit receives all four (the notice is addressed to it, the public notice is posted at it, the
+# feedback letter and the report are issued to it for rectification): its clerks download, never issue.
 ISSUING_ROLES_EXCLUDED = {"unit", "designer"}
-UNIT_DOWNLOADS = {"feedback"}
+UNIT_DOWNLOADS = {"notice", "publicity", "feedback", "report"}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
