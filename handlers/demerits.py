@@ -55,8 +55,6 @@ def points_problem(value: Any) -> str | None:
         return "扣分应为数字"
     if not MIN_POINTS <= value <= MAX_POINTS:
         return f"每项违规扣 {MIN_POINTS:g} 至 {MAX_POINTS:g} 分"
-    if (value * 2) != int(value * 2):
-        return "扣分以 0.5 分为单位"
     return None
 
 
