@@ -6,9 +6,33 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from flask_login import login_required
 
+import re
+
+from flask_babel import gettext as _
+
 from engine.decisions import deployed, table_view
+from handlers.cadres import LEAVING_REASONS, UNIT_LEVELS
 
 from .auth import engine
+from .i18n import english
+
+_CODES = {**LEAVING_REASONS, **UNIT_LEVELS}
+_OPERATORS = {">=": "≥", "<=": "≤", "!=": "≠", "==": "="}
+
+
+def readable(cell: str) -> str:
+    """A cell as an office reads it: coded values by their names, 是/否 for truth values, ≥ for >=."""
+    if cell in ("True", "False"):
+        return _("是") if cell == "True" else _("否")
+    names = lambda m: (lambda n: n[1] if english() else n[0])(_CODES[m.group(1)]) if m.group(1) in _CODES else m.group(1)  # noqa: E731
+    text = re.sub(r'"([^"]*)"', names, cell)
+    listed = re.fullmatch(r"in \((.*)\)", text)
+    if listed:
+        return "、".join(part.strip() for part in listed.group(1).split(","))
+    for op, sign in _OPERATORS.items():
+        if text.startswith(op):
+            return sign + text[len(op):]
+    return _CODES[text][1 if english() else 0] if text in _CODES else text
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
@@ -30,4 +54,4 @@ def show(decision_id: str):
         if found is None:
             abort(404)
         view = table_view(found.dmn_xml)
-    return render_template("rules/show.html", version=found, table=view)
+    return render_template("rules/show.html", version=found, table=view, readable=readable)

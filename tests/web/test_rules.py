@@ -37,7 +37,8 @@ def test_the_organization_department_reads_the_must_audit_rules_in_order(app):
     page = text(client.get("/rules/audit_required"))
     assert page.index("因任期届满离任：离任必审") < page.index("在县级市（区）、镇（街道）同一职位任职满3年：必审") \
         < page.index("A类单位两年一审") < page.index("不属于必审情形")
-    assert "同一职位任职整年数" in page and ">= 3" in page
+    assert "同一职位任职整年数" in page and "≥ 3" in page and "县级市（区）、乡镇（街道）" in page
+    assert "term_ended" not in page and "任期届满" in page
 
 
 def test_an_unknown_table_is_404_and_signing_in_is_required(app):
