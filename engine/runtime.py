@@ -20,7 +20,7 @@ from handlers import HandlerContext, registered
 from . import expressions
 from .access import OPERATOR, Actor
 from .db import Database
-from .errors import Conflict, DubanError, Forbidden, NotFound, StepFailed, ValidationFailed
+from .errors import Conflict, DubanError, Forbidden, InvalidData, NotFound, StepFailed, ValidationFailed
 from .forms import check_form, with_options
 from .models import Case, Event, Incident, ProcessVersion, WorkItem
 from .projection import (CASE_STATE_JSON, CASES, LOCK_CASE_OF_ITEM, SAVE_CASE, STEP_ROWS, CaseState, append_event, EventLog, case_data, json_safe, step_id, summarise,
@@ -383,6 +383,9 @@ class Engine:
         except DubanError:
             raise
         except Exception as err:  # handlers and expressions fail in many ways; the step is refused whole
+            refused = _invalid_data_in(err)
+            if refused is not None:  # a handler's check of what the clerk sent: the clerk's to fix, not an incident
+                raise refused from err
             task = failed_task(err)
             details = {"step_id": step_id(task) if task else None,
                        "step_name": getattr(task.task_spec, "bpmn_name", None) if task else None,
@@ -415,6 +418,18 @@ class Engine:
             return json.dumps(json_safe(handler(ctx)))
 
         return expressions.make_script_engine(call_service)
+
+
+def _invalid_data_in(err: BaseException) -> InvalidData | None:
+    """The InvalidData a handler raised, under SpiffWorkflow's wrapping, if that is what failed the step."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, InvalidData):
+            return current
+        seen.add(id(current))
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
+    return None
 
 
 _RECORDED_KINDS = {"ServiceTask": "service_task", "ScriptTask": "script_task", "BusinessRuleTask": "rule_task"}
