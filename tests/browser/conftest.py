@@ -9,6 +9,7 @@ import pytest
 
 from engine import demo
 from tests.conftest import CASE_FACTS, as_user, complete_step, make_engine
+from tests.processes.walk import walk
 
 CHROMIUM = os.environ.get("DUBAN_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -38,8 +39,7 @@ def site(tmp_path_factory):
                                  organization)
     review_case = engine.start_case("joint_audit_xinghua", dict(CASE_FACTS, cadre_name="孔令辉", unit="陶庄镇"),
                                     organization)
-    for step in ("issue_notice", "pre_audit_publicity", "entry_meeting"):
-        complete_step(engine, review_case, step)
+    walk(engine, review_case, "review_personnel")
     from waitress.server import create_server
 
     from web import create_app

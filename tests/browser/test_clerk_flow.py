@@ -46,9 +46,9 @@ def test_organization_clerk_claims_fixes_a_form_error_and_completes(site, page):
     page.click("button:has-text('提交办理')")
     page.wait_for_url(f"{base}/")
     flash = page.locator(".flash").first.inner_text()
-    assert "已办理：下发联审通知；下一步：审前公示" in flash
+    assert "已办理：下发联审通知；下一步：组织部会签联审通知、编办会签联审通知、审计局会签联审通知" in flash
     page.goto(f"{base}/?sort=-created")
-    assert "审前公示" in _row(page, "钱浩然").inner_text()
+    assert "组织部会签联审通知" in _row(page, "钱浩然").inner_text()  # the organization's own countersignature
 
 
 def test_staffing_clerk_sees_the_parallel_review_waiting(site, page):

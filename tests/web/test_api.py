@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.accounts import add_user
 from engine.forms import example_data
-from engine.models import User
+from engine.models import Attachment, User
 from engine.roles import ROLES
 from tests.conftest import CASE_FACTS, make_engine
 
@@ -92,7 +92,10 @@ def ready(world, case_id: int) -> list[tuple[str, str]]:
 
 def to_reviews(world) -> int:
     case_id = start(world)
-    for step in ("issue_notice", "pre_audit_publicity", "entry_meeting"):
+    work(world, "organization", case_id, "issue_notice")
+    for username in ("organization", "staffing", "audit"):  # 会签 by the three departments
+        work(world, username, case_id, f"countersign_notice_{username}")
+    for step in ("pre_audit_publicity", "implementation_plan", "entry_meeting"):
         work(world, "organization", case_id, step)
     return case_id
 
@@ -102,27 +105,45 @@ def test_a_joint_audit_runs_end_to_end_through_the_api(world):
     case_id = start(world)
     assert ready(world, case_id) == [("issue_notice", "organization")]
     work(world, "organization", case_id, "issue_notice", claim=True)
+    for username in ("organization", "staffing", "audit"):
+        work(world, username, case_id, f"countersign_notice_{username}")
     work(world, "organization", case_id, "pre_audit_publicity")
+    work(world, "organization", case_id, "implementation_plan")
     work(world, "organization", case_id, "entry_meeting")
     assert ready(world, case_id) == [("review_establishment", "staffing"), ("review_finance", "audit"),
                                      ("review_personnel", "organization")]
     # The three departments review in parallel, each with its own token; only audit finds a problem.
     work(world, "audit", case_id, "review_finance", claim=True,
-         finance_findings=[{"description": "公务接待超标准", "severity": "major"}])
+         finance_findings=[{"description": "公务接待超标准", "severity": "major", "problem_category": "excess_reception",
+                            "responsibility_type": "direct", "demerit_points": 1}])
     work(world, "staffing", case_id, "review_establishment")
     summary = work(world, "organization", case_id, "review_personnel")
     assert summary["current_steps"] and summary["status"] == "running"
     work(world, "organization", case_id, "feedback")
-    work(world, "organization", case_id, "consolidate", rectification_deadline="2027-03-31")
+    work(world, "unit", case_id, "confirm_feedback")
+    work(world, "organization", case_id, "consolidate", rectification_deadline="2099-03-31")
     comment = call(world, "supervisor", "POST", f"/cases/{case_id}/comments", {"body": "请按期整改到位"})
     assert comment.status_code == 201 and comment.get_json()["author"] == "supervisor"
+    engine = world["engine"]
+    with engine.db.transaction() as session:
+        session.add(Attachment(case_id=case_id, filename="佐证.pdf", content_type="application/pdf", size=1,
+                               sha256="0" * 64, uploaded_by="unit", uploaded_at=engine.clock()))
+        session.flush()
+        evidence = session.scalar(select(Attachment.id).where(Attachment.case_id == case_id))
 
     for closed in ([], [1]):  # two rounds of rectification; the only item is closed on the second visit
         assert ready(world, case_id) == [("report_rectification", "unit")]
-        work(world, "unit", case_id, "report_rectification", claim=not closed, reported_item_nos=closed)
-        work(world, "organization", case_id, "follow_up_visit", closed_item_nos=closed, visit_note="回访核实")
+        work(world, "unit", case_id, "report_rectification", claim=not closed, reported_item_nos=closed,
+             rectification_report_date="2099-01-10")
+        work(world, "audit", case_id, "verify_rectification_audit", finance_closed_item_nos=closed,
+             finance_visit_date="2099-01-15", finance_visit_note="回访核实", finance_evidence_ids=[evidence] if closed else [])
+        if not closed:
+            work(world, "organization", case_id, "set_next_round", next_round_deadline="2099-03-31")
     assert ready(world, case_id) == [("issue_report", "organization")]
-    summary = work(world, "organization", case_id, "issue_report")
+    work(world, "organization", case_id, "issue_report")
+    for username in ("organization", "staffing", "audit"):
+        work(world, username, case_id, f"countersign_report_{username}")
+    summary = work(world, "supervisor", case_id, "approve_report")
     assert summary["status"] == "completed" and summary["current_steps"] == []
 
     view = call(world, "organization", "GET", f"/cases/{case_id}").get_json()
@@ -130,13 +151,13 @@ def test_a_joint_audit_runs_end_to_end_through_the_api(world):
     assert view["data"]["rectification_round"] == 2
     kinds = [e["kind"] for e in view["history"]]
     assert kinds[0] == "case_started" and kinds[-1] == "case_completed"
-    assert kinds.count("task_completed") == 3 + 3 + 2 + 2 * 2 + 1
+    assert kinds.count("task_completed") == 7 + 3 + 3 + 2 * 2 + 1 + 5
     assert kinds.count("task_claimed") == 3 and "comment_added" in kinds
     assert [e["actor"] for e in view["history"] if e["kind"] == "task_completed" and e["step_id"] == "report_rectification"] == ["unit", "unit"]
     assert [c["body"] for c in view["comments"]] == ["请按期整改到位"]
     assert [e["seq"] for e in view["history"]] == sorted(e["seq"] for e in view["history"])
     # Nothing of the finished case is left in anyone's inbox.
-    for username in ("organization", "audit", "unit"):
+    for username in ("organization", "audit", "unit", "supervisor"):
         items = call(world, username, "GET", "/tasks?tab=all&per_page=200").get_json()["items"]
         assert case_id not in [i["case_id"] for i in items]
 

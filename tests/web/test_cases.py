@@ -14,6 +14,7 @@ import engine.casefile
 from engine.accounts import add_user
 from engine.models import Attachment, Comment, Event
 from tests.conftest import CASE_FACTS, as_user, complete_step, make_engine
+from tests.processes.walk import walk
 
 KEY = "joint_audit_xinghua"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -152,7 +153,7 @@ def test_case_page_header_work_diagram_and_timeline(world):
     eng, case_id = world["engine"], world["case"]
     complete_step(eng, case_id, "issue_notice")
     client = login(world)
-    item = eng.tasks(case_id=case_id)[0]
+    item = next(i for i in eng.tasks(case_id=case_id) if i["step_id"] == "countersign_notice_organization")
     eng.claim(item["id"], as_user(eng, "organization"))
     response = client.get(f"/cases/{case_id}")
     assert response.status_code == 200
@@ -163,16 +164,17 @@ def test_case_page_header_work_diagram_and_timeline(world):
         assert label in page and value in page
     assert "办理中" in page and "三责联审（兴化）" in page and "第 1 版" in page
     # open work: step, role, assignee, due date, link to the task page
-    assert "审前公示" in page and "组织部" in page and f'href="/tasks/{item["id"]}"' in page
+    assert "组织部会签联审通知" in page and "编办会签联审通知" in page and f'href="/tasks/{item["id"]}"' in page
     assert re.search(r"<td>\s*\d{4}-\d{2}-\d{2}\s*</td>", page)  # on time: the date, no badge
-    assert '<span class="dot green"' in page and "绿灯" in page and "天后到期：审前公示" in page
+    assert '<span class="dot green"' in page and "绿灯" in page and "天后到期：" in page
     # diagram
-    assert done == ["issue_notice"] and current == ["pre_audit_publicity"]
+    assert done == ["issue_notice", "link_cadre"]
+    assert current == ["countersign_notice_audit", "countersign_notice_organization", "countersign_notice_staffing"]
     assert f'data-diagram-url="/cases/{case_id}/diagram.bpmn"' in page
     assert "/cases/assets/bpmn-viewer.js" in page and "case.js" in page
     assert "/cases/assets/bpmn-font/css/bpmn-embedded.css" in page
     # timeline
-    assert "办理：下发联审通知" in page and "签收：审前公示" in page and "立项：三责联审（兴化）" in page
+    assert "办理：下发联审通知" in page and "签收：组织部会签联审通知" in page and "立项：三责联审（兴化）" in page
     assert "系统" in page  # task_ready by the engine
 
 
@@ -187,7 +189,7 @@ def test_timeline_shows_changed_fields(world):
 
 def test_timeline_names_fields_options_and_people(world):
     eng, case_id = world["engine"], world["case"]
-    complete_step(eng, case_id, "issue_notice")
+    walk(eng, case_id, "pre_audit_publicity")
     complete_step(eng, case_id, "pre_audit_publicity", publicity_channels=["staff_meeting", "website"])
     page = text(login(world).get(f"/cases/{case_id}"))
     timeline = page[page.index('id="timeline"'):page.index('id="comments"')]
@@ -223,17 +225,28 @@ def test_diagram_xml(world):
 
 
 def _through_rectification(eng, case_id):
-    for step in ("issue_notice", "pre_audit_publicity", "entry_meeting"):
-        complete_step(eng, case_id, step)
-    complete_step(eng, case_id, "review_personnel",
-                  personnel_findings=[{"description": "超职数配备副科级干部", "severity": "major"}])
-    complete_step(eng, case_id, "review_establishment",
-                  establishment_findings=[{"description": "混编混岗", "severity": "general"}])
-    complete_step(eng, case_id, "review_finance", finance_findings=[{"description": "账外账", "severity": "major"}])
-    complete_step(eng, case_id, "feedback")
-    complete_step(eng, case_id, "consolidate", rectification_deadline="2027-03-31", serious=True)
-    complete_step(eng, case_id, "report_rectification", reported_item_nos=[2])
-    complete_step(eng, case_id, "follow_up_visit", closed_item_nos=[2], visit_date="2027-01-15", visit_note="第一次回访")
+    def finding(description, severity, category, **extra):
+        return {"description": description, "severity": severity, "problem_category": category,
+                "responsibility_type": "direct", **extra}
+
+    walk(eng, case_id, "report_rectification", {
+        "review_personnel": {"personnel_findings": [finding("超职数配备副科级干部", "major", "over_quota_posts")]},
+        "review_establishment": {"establishment_findings": [finding("混编混岗", "general", "mixed_posts")]},
+        "review_finance": {"finance_findings": [finding("账外账", "major", "slush_fund", demerit_points=2)]},
+        "consolidate": {"rectification_deadline": "2027-03-31", "serious": True},
+        "supervision_letter": {"supervision_letter_date": "2027-01-01", "listed_deadline": "2027-03-31"}})
+    complete_step(eng, case_id, "report_rectification", reported_item_nos=[2], rectification_report_date="2027-01-10")
+    with eng.db.transaction() as s:
+        s.add(Attachment(case_id=case_id, filename="佐证.pdf", content_type="application/pdf", size=1, sha256="0" * 64,
+                         uploaded_by="unit", uploaded_at=eng.clock()))
+        s.flush()
+        evidence = s.scalar(select(func.max(Attachment.id)))
+    complete_step(eng, case_id, "verify_rectification_staffing", establishment_closed_item_nos=[2],
+                  establishment_visit_date="2027-01-15", establishment_visit_note="第一次回访",
+                  establishment_evidence_ids=[evidence])
+    for step, duty in (("verify_rectification_organization", "personnel"), ("verify_rectification_audit", "finance")):
+        complete_step(eng, case_id, step, **{f"{duty}_visit_date": "2027-01-15", f"{duty}_visit_note": "第一次回访"})
+    walk(eng, case_id, "report_rectification", {"set_next_round": {"next_round_deadline": "2099-03-31"}})  # 摘牌 first
 
 
 def test_findings_with_rectification_status_and_visit_ledger(world):
@@ -253,7 +266,8 @@ def test_findings_with_rectification_status_and_visit_ledger(world):
     assert "回访台账" in visits and visits.count("第 1 次") == 3 and "2027-01-15" in visits and "第一次回访" in visits
     assert "已销号" in visits and "未整改到位" in visits
     done, current = diagram_ids(response)
-    assert {"merge_findings", "open_rectification", "record_visit", "follow_up_visit"} <= set(done)
+    assert {"merge_findings", "open_rectification", "record_verification_staffing", "verify_rectification_staffing",
+            "lift_listing", "set_next_round"} <= set(done)
     assert current == ["report_rectification"] and "report_rectification" not in done
 
 

@@ -134,8 +134,10 @@ def test_blank_form_reports_every_required_field(name: str) -> None:
 
 def test_rows_round_trip_with_values_kept() -> None:
     data = example_data(PERSONNEL, personnel_score=87.5, personnel_findings=[
-        {"description": "超职数配备\n第二行", "severity": "major", "basis": "“三定”规定"},
-        {"description": "档案不全", "severity": "general"}])
+        {"description": "超职数配备\n第二行", "severity": "major", "basis": "“三定”规定",
+         "problem_category": "over_quota_posts", "responsibility_type": "direct"},
+        {"description": "档案不全", "severity": "general", "problem_category": "falsified_files",
+         "responsibility_type": "leadership"}])
     parsed = parse_submission(PERSONNEL, submit(render(PERSONNEL, data)))
     assert parsed == data and form_errors(PERSONNEL, parsed) == {}
 
@@ -273,7 +275,7 @@ def test_other_field_kinds_render() -> None:
     html = render(FORMS["xinghua_consolidate"], {"serious": True, "rectification_deadline": "2026-12-31"})
     assert 'type="date" name="rectification_deadline" id="f-rectification_deadline" value="2026-12-31"' in html
     assert 'name="serious" id="f-serious" value="true" checked' in html
-    assert 'step="any"' in html
+    assert 'step="any"' in render(FORMS["suzhou_consolidate"], {})  # the overall score, a decimal
     html = render(FORMS["suzhou_verify_establishment"], {})
     assert 'step="1" min="0" max="500"' in html
     numbers = {"type": "object", "properties": {"nos": {"type": "array", "title": "序号", "items": {"type": "integer"}}}}
@@ -285,7 +287,7 @@ def test_other_field_kinds_render() -> None:
     assert 'maxlength="50"' in case and "<textarea" not in case
     assert '<option value="county" selected>' in case
     # unchosen selects start at 请选择 (even required ones, so nothing is picked by accident); chosen required ones don't
-    assert case.count('<option value="">请选择</option>') == 2
+    assert case.count('<option value="">请选择</option>') == 3  # audit type, leaving reason, unit class
 
 
 # ---- property-based ----
@@ -357,12 +359,14 @@ def _valid(schema: dict) -> st.SearchStrategy:
     if kind == "integer":
         return st.integers(schema.get("minimum", -10**6), schema.get("maximum", 10**6))
     if kind == "number":
-        return st.one_of(st.integers(schema["minimum"], schema["maximum"]),
+        return st.one_of(st.integers(-(-schema["minimum"] // 1), schema["maximum"] // 1),  # 0.5–2 points: 1, 2
                          st.floats(schema["minimum"], schema["maximum"], allow_nan=False))
     if kind == "boolean":
         return st.booleans()
     if schema.get("format") == "date":
         return st.dates().map(lambda d: d.isoformat())
+    if schema.get("pattern"):
+        return st.from_regex(schema["pattern"], fullmatch=True)
     return st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=max(1, schema.get("minLength", 0)),
                    max_size=min(schema.get("maxLength", 40), 40)).filter(str.strip)
 

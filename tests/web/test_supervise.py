@@ -19,6 +19,7 @@ from engine.accounts import add_user
 from engine.errors import Forbidden, StepFailed
 from engine.models import Case, Event, Incident, WorkItem
 from tests.conftest import CASE_FACTS, as_user, complete_step, make_engine
+from tests.processes.walk import walk
 
 XINGHUA, SUZHOU = "joint_audit_xinghua", "joint_audit_suzhou"
 NOW = datetime(2026, 11, 20, 2, 0)  # naive UTC, like the engine's clock
@@ -63,8 +64,7 @@ def world(tmp_path):
     }
     # A case at the three parallel reviews since 60 days: overdue for organization, staffing and audit.
     cases["reviews"] = start("审一", "沙沟镇", 60)
-    for step in ("issue_notice", "pre_audit_publicity", "entry_meeting"):
-        complete_step(eng, cases["reviews"], step)
+    walk(eng, cases["reviews"], "review_personnel")
     clock.now = NOW
     eng.record_incident(cases["error"], {"kind": "timers"}, "测试系统异常")
     from engine import incidents

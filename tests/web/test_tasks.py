@@ -8,6 +8,7 @@ import pytest
 
 from engine.forms import example_data
 from tests.conftest import CASE_FACTS, as_user, complete_step, make_engine
+from tests.processes.walk import walk
 
 KEY = "joint_audit_xinghua"
 
@@ -17,8 +18,7 @@ def world(tmp_path):
     url = f"sqlite:///{tmp_path}/w.db"
     eng = make_engine(url)
     case_id = eng.start_case(KEY, dict(CASE_FACTS), as_user(eng, "organization"))
-    for step in ("issue_notice", "pre_audit_publicity", "entry_meeting"):
-        complete_step(eng, case_id, step)
+    walk(eng, case_id, "review_personnel")
     from web import create_app
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "t", "TESTING": True, "WTF_CSRF_ENABLED": False})
@@ -109,9 +109,11 @@ def test_every_rectification_step_shows_the_ledger_and_ticks_its_items(world):
     complete_step(eng, case_id, "review_personnel")
     complete_step(eng, case_id, "review_establishment")
     complete_step(eng, case_id, "review_finance", finance_findings=[
-        {"description": "白条入账", "severity": "major"}, {"description": "公务接待超标准", "severity": "general"}])
-    complete_step(eng, case_id, "feedback")
-    complete_step(eng, case_id, "consolidate")
+        {"description": "白条入账", "severity": "major", "problem_category": "white_slips", "responsibility_type": "direct",
+         "demerit_points": 1},
+        {"description": "公务接待超标准", "severity": "general", "problem_category": "excess_reception",
+         "responsibility_type": "leadership", "demerit_points": 0.5}])
+    walk(eng, case_id, "report_rectification")
     (report,) = eng.tasks(case_id=case_id)
     unit = login(world, "unit")
     page = unescape(unit.get(f"/tasks/{report['id']}").get_data(as_text=True))
@@ -122,10 +124,10 @@ def test_every_rectification_step_shows_the_ledger_and_ticks_its_items(world):
     assert response.status_code == 400 and "请从列表中选择" in unescape(response.get_data(as_text=True))
     assert unit.post(f"/tasks/{report['id']}", data={
         "rectification_report": "已整改", "rectification_report_date": "2026-06-01", "reported_item_nos": "1"}).status_code == 302
-    (visit,) = eng.tasks(case_id=case_id)
-    organization = login(world, "organization")
-    page = unescape(organization.get(f"/tasks/{visit['id']}").get_data(as_text=True))
+    (visit,) = eng.tasks(case_id=case_id)  # the audit bureau verifies its own (finance) items
+    audit = login(world, "audit")
+    page = unescape(audit.get(f"/tasks/{visit['id']}").get_data(as_text=True))
     assert 'id="findings"' in page and "（单位已报整改）" in page
-    refused = organization.post(f"/tasks/{visit['id']}", data={
-        "visit_date": "2026-06-10", "visit_note": "回访", "closed_item_nos": ["1", "2"]})
+    refused = audit.post(f"/tasks/{visit['id']}", data={
+        "finance_visit_date": "2026-06-10", "finance_visit_note": "回访", "finance_closed_item_nos": ["1", "2"]})
     assert refused.status_code == 400 and "销号的问题中有单位未申报整改到位的，请说明理由" in unescape(refused.get_data(as_text=True))
