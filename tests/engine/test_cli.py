@@ -53,12 +53,21 @@ def test_a_case_from_start_to_the_parallel_reviews(duban):
     assert forbidden.returncode == 3 and "组织部" in forbidden.stderr and "organization" not in forbidden.stderr  # the role by its name
 
     data = json.dumps(example_data(item["form"]))
-    assert "当前步骤：审前公示" in duban("complete", str(item["id"]), "--as", "organization", "--data", data).stdout
+    done = duban("complete", str(item["id"]), "--as", "organization", "--data", data).stdout
+    assert "当前步骤：组织部会签联审通知、编办会签联审通知、审计局会签联审通知" in done  # 会签 by the three, named
     stale = duban("complete", str(item["id"]), "--as", "organization", "--data", data, ok=False)
     assert stale.returncode == 5 and "已办结" in stale.stderr
 
-    for _ in range(2):
+    signs = json.loads(duban("tasks", "--case", str(case_id), "--json").stdout)
+    assert sorted((i["step_id"], i["role"]) for i in signs) == [
+        ("countersign_notice_audit", "audit"), ("countersign_notice_organization", "organization"),
+        ("countersign_notice_staffing", "staffing")]
+    outs = [duban("complete", str(i["id"]), "--as", i["role"], "--data", json.dumps(example_data(i["form"]))).stdout
+            for i in signs]
+    assert "审前公示" not in outs[0] + outs[1] and "当前步骤：审前公示" in outs[2]  # waits for all three
+    for step in ("pre_audit_publicity", "implementation_plan", "entry_meeting"):
         (nxt,) = json.loads(duban("tasks", "--case", str(case_id), "--json").stdout)
+        assert nxt["step_id"] == step
         duban("complete", str(nxt["id"]), "--as", "organization", "--data", json.dumps(example_data(nxt["form"])))
     steps = sorted(i["step_id"] for i in json.loads(duban("tasks", "--case", str(case_id), "--json").stdout))
     assert steps == ["review_establishment", "review_finance", "review_personnel"]
@@ -66,7 +75,8 @@ def test_a_case_from_start_to_the_parallel_reviews(duban):
     view = json.loads(duban("case", str(case_id), "--json").stdout)
     assert view["status"] == "running" and len(view["current_steps"]) == 3
     completed = [e for e in view["history"] if e["kind"] == "task_completed"]
-    assert [e["actor"] for e in completed] == ["organization"] * 3
+    assert [e["actor"] for e in completed] == ["organization", *(i["role"] for i in signs), "organization",
+                                              "organization", "organization"]
     assert completed[0]["after"]["notice_no"] and completed[0]["before"]["notice_no"] is None
     assert "历史" in duban("case", str(case_id)).stdout
 

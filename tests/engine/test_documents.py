@@ -186,20 +186,23 @@ def test_feedback_needs_the_merged_findings_and_bad_requests_are_named(engine):
 
 
 def test_who_may_generate_and_download(engine, consolidated):
-    unit = as_user(engine, "unit")
+    unit = as_user(engine, "unit")  # the clerk of 戴窑镇, the audited unit
     with pytest.raises(Forbidden):
-        _generate(engine, consolidated, "feedback", unit)
+        _generate(engine, consolidated, "feedback", unit)  # the unit downloads, never issues
     staffing = as_user(engine, "staffing")  # a department with a lane in the case's process
     feedback = _generate(engine, consolidated, "feedback", staffing)
     report = _generate(engine, consolidated, "report", as_user(engine, "organization"))
+    other_unit = as_user(engine, "unit_anfeng")  # the clerk of 安丰镇
     with engine.db.reading() as s:
         rows, may = documents.case_documents(s, consolidated, unit)
-        assert ([r.kind for r in rows], may) == (["feedback"], False)  # the unit gets its feedback letter only
-        documents.document_file(s, consolidated, feedback.id, unit)
-        with pytest.raises(Forbidden):
-            documents.document_file(s, consolidated, report.id, unit)
-        assert documents.attachment_allowed(s, report.attachment_id, unit) is False
-        assert documents.attachment_allowed(s, feedback.attachment_id, unit) is True
+        # the documents are issued to the audited unit: its clerk gets every one of them, but may not generate
+        assert (sorted(r.kind for r in rows), may) == (["feedback", "report"], False)
+        for row in (feedback, report):
+            documents.document_file(s, consolidated, row.id, unit)
+            assert documents.attachment_allowed(s, row.attachment_id, unit) is True
+            with pytest.raises(Forbidden):  # another unit's clerk gets nothing of this case
+                documents.document_file(s, consolidated, row.id, other_unit)
+            assert documents.attachment_allowed(s, row.attachment_id, other_unit) is False
         with pytest.raises(NotFound):
             documents.document_file(s, consolidated + 1, report.id, OPERATOR)
 

@@ -8,7 +8,9 @@ import pytest
 
 from engine.errors import InvalidData
 from engine.forms import check_form, schema_problems, validate_form
+from engine.models import Attachment
 from tests.conftest import CASE_FACTS, PROCESSES, as_user, complete_step, ready_steps
+from tests.processes.walk import walk
 
 FORMS = PROCESSES / "forms"
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -63,8 +65,7 @@ def test_votes_above_the_number_of_voters_are_refused_at_the_voter_count():
 
 
 def test_a_rule_may_compare_with_the_case_data():
-    consolidate = {"overall_score": 88, "evaluation_grade": "fairly_good", "consolidate_summary": "总体较好",
-                   "rectification_deadline": "2026-05-01", "serious": False}
+    consolidate = {"consolidate_summary": "总体较好", "rectification_deadline": "2026-05-01", "serious": False}
     with pytest.raises(InvalidData) as err:
         check_form(form("xinghua_consolidate.json"), consolidate, context={"feedback_date": "2026-05-20"})
     assert err.value.details == {"rectification_deadline": ["整改期限不能早于意见反馈日期"]}
@@ -86,12 +87,9 @@ def test_deploy_refuses_rules_that_cannot_work():
 # --- choices from the rectification ledger ------------------------------------------------------------
 def _at_report(engine, findings=2):
     case_id = engine.start_case("joint_audit_xinghua", dict(CASE_FACTS), as_user(engine, "organization"))
-    for step in ("issue_notice", "pre_audit_publicity", "entry_meeting", "review_personnel", "review_establishment"):
-        complete_step(engine, case_id, step)
-    complete_step(engine, case_id, "review_finance", finance_findings=[
-        {"description": f"问题{n}", "severity": "general"} for n in range(1, findings + 1)])
-    complete_step(engine, case_id, "feedback")
-    complete_step(engine, case_id, "consolidate")
+    walk(engine, case_id, "report_rectification", {"review_finance": {"finance_findings": [
+        {"description": f"问题{n}", "severity": "general", "problem_category": "white_slips",
+         "responsibility_type": "direct", "demerit_points": 0.5} for n in range(1, findings + 1)]}})
     assert ready_steps(engine, case_id) == ["report_rectification"]
     return case_id
 
@@ -99,6 +97,15 @@ def _at_report(engine, findings=2):
 def _item(engine, case_id, step):
     (item,) = [i for i in engine.tasks(case_id=case_id) if i["step_id"] == step]
     return item
+
+
+def _evidence(engine, case_id) -> int:
+    with engine.db.transaction() as s:
+        att = Attachment(case_id=case_id, filename="佐证.pdf", content_type="application/pdf", size=1, sha256="0" * 64,
+                         uploaded_by="audit", uploaded_at=engine.clock())
+        s.add(att)
+        s.flush()
+        return att.id
 
 
 def test_the_report_offers_the_open_ledger_items_and_refuses_a_number_that_does_not_exist(engine):
@@ -112,24 +119,26 @@ def test_the_report_offers_the_open_ledger_items_and_refuses_a_number_that_does_
         engine.complete(item["id"], dict(report, reported_item_nos=[1, 99]), as_user(engine, "unit"))
     assert err.value.details == {"reported_item_nos[1]": ["请从列表中选择"]}
     engine.complete(item["id"], dict(report, reported_item_nos=[1]), as_user(engine, "unit"))
-    visit = engine.work_item(_item(engine, case_id, "follow_up_visit")["id"], as_user(engine, "organization"))
-    titles = [c["title"] for c in visit["form"]["properties"]["closed_item_nos"]["items"]["oneOf"]]
+    verify = engine.work_item(_item(engine, case_id, "verify_rectification_audit")["id"], as_user(engine, "audit"))
+    titles = [c["title"] for c in verify["form"]["properties"]["finance_closed_item_nos"]["items"]["oneOf"]]
     assert titles[0].endswith("（单位已报整改）") and not titles[1].endswith("（单位已报整改）")
 
 
 def test_closing_an_item_the_unit_never_reported_needs_a_stated_reason(engine):
     case_id = _at_report(engine)
     complete_step(engine, case_id, "report_rectification", reported_item_nos=[1], rectification_report_date="2026-06-01")
-    item = _item(engine, case_id, "follow_up_visit")
-    visit = {"visit_date": "2026-06-10", "visit_note": "现场核实"}
+    item = _item(engine, case_id, "verify_rectification_audit")
+    auditor = as_user(engine, "audit")
+    visit = {"finance_visit_date": "2026-06-10", "finance_visit_note": "现场核实",
+             "finance_evidence_ids": [_evidence(engine, case_id)]}
     with pytest.raises(InvalidData) as err:
-        engine.complete(item["id"], dict(visit, closed_item_nos=[1, 2]), as_user(engine, "organization"))
-    assert err.value.details == {"unreported_close_reason": ["销号的问题中有单位未申报整改到位的，请说明理由"]}
+        engine.complete(item["id"], dict(visit, finance_closed_item_nos=[1, 2]), auditor)
+    assert err.value.details == {"finance_unreported_close_reason": ["销号的问题中有单位未申报整改到位的，请说明理由"]}
     with pytest.raises(InvalidData) as err:
-        engine.complete(item["id"], dict(visit, closed_item_nos=[1], visit_date="2026-05-01"), as_user(engine, "organization"))
-    assert err.value.details == {"visit_date": ["回访日期不能早于整改情况报送日期"]}
-    engine.complete(item["id"], dict(visit, closed_item_nos=[1, 2], unreported_close_reason="现场查看第2项已整改到位，单位漏报"),
-                    as_user(engine, "organization"))
+        engine.complete(item["id"], dict(visit, finance_closed_item_nos=[1], finance_visit_date="2026-05-01"), auditor)
+    assert err.value.details == {"finance_visit_date": ["回访日期不能早于整改情况报送日期"]}
+    engine.complete(item["id"], dict(visit, finance_closed_item_nos=[1, 2],
+                                     finance_unreported_close_reason="现场查看第2项已整改到位，单位漏报"), auditor)
     assert ready_steps(engine, case_id) == ["issue_report"]
 
 

@@ -8,10 +8,13 @@ from sqlalchemy import func, select
 
 from engine.errors import Conflict
 from engine.forms import example_data
-from engine.models import Event, WorkItem
+from engine.models import Attachment, Event, WorkItem
 from engine.runtime import Engine
 from engine.db import Database
 from tests.conftest import CASE_FACTS, as_user, complete_step, make_engine, ready_steps
+from tests.processes.walk import walk
+
+COUNTERSIGN_NOTICE = ["countersign_notice_audit", "countersign_notice_organization", "countersign_notice_staffing"]
 
 RACES = 200
 
@@ -19,19 +22,29 @@ RACES = 200
 def test_joint_audit_runs_to_completion_on_postgres(pg_url):
     engine = make_engine(pg_url)
     case_id = engine.start_case("joint_audit_suzhou", dict(CASE_FACTS), as_user(engine, "organization"))
-    for step in ("pre_audit_notice", "mobilization", "self_report", "democratic_appraisal", "individual_interviews"):
-        complete_step(engine, case_id, step)
+    walk(engine, case_id, "verify_personnel")
     assert ready_steps(engine, case_id) == ["verify_establishment", "verify_finance", "verify_personnel"]
-    complete_step(engine, case_id, "verify_establishment",
-                  establishment_findings=[{"description": "超编进人", "severity": "major"}])
+    complete_step(engine, case_id, "verify_establishment", establishment_findings=[
+        {"description": "超编进人", "severity": "major", "problem_category": "over_establishment",
+         "responsibility_type": "direct"}])
     complete_step(engine, case_id, "verify_finance")
     complete_step(engine, case_id, "verify_personnel")
-    complete_step(engine, case_id, "consolidate")
-    complete_step(engine, case_id, "feedback")
+    walk(engine, case_id, "rectify")
+    with engine.db.transaction() as s:
+        evidence = Attachment(case_id=case_id, filename="佐证.pdf", content_type="application/pdf", size=1,
+                              sha256="0" * 64, uploaded_by="staffing", uploaded_at=engine.clock())
+        s.add(evidence)
+        s.flush()
+        evidence_ids = [evidence.id]
+    day = engine.case(case_id)["data"]["rectification_deadline"]
     for closed in ([], [1]):
-        complete_step(engine, case_id, "rectify", reported_item_nos=closed)
-        complete_step(engine, case_id, "follow_up", closed_item_nos=closed)
-    complete_step(engine, case_id, "acceptance")
+        complete_step(engine, case_id, "rectify", reported_item_nos=closed, rectification_report_date=day)
+        complete_step(engine, case_id, "verify_rectification_staffing", establishment_closed_item_nos=closed,
+                      establishment_visit_date=day, establishment_evidence_ids=evidence_ids if closed else [])
+        if not closed:
+            complete_step(engine, case_id, "set_next_round", next_round_deadline=day)
+    assert ready_steps(engine, case_id) == ["acceptance"]
+    walk(engine, case_id, None)  # acceptance, the report, its countersignatures and approval
     assert engine.case(case_id)["status"] == "completed"
 
 
@@ -80,4 +93,4 @@ def test_two_processes_complete_the_same_work_item_exactly_one_wins(pg_url):
             assert seqs == list(range(1, len(seqs) + 1))
         done = s.scalars(select(WorkItem.completed_by).where(WorkItem.id.in_(item_ids))).all()
         assert done == ["organization"] * RACES
-    assert all(ready_steps(engine, c) == ["pre_audit_publicity"] for c in case_ids[:10])
+    assert all(ready_steps(engine, c) == COUNTERSIGN_NOTICE for c in case_ids[:10])
