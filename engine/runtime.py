@@ -87,33 +87,39 @@ class Engine:
         """Start a case on the newest version of a process; returns the case id."""
         now = self.clock()
         with self.db.transaction() as session:
-            version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == process_key)
-                                        .order_by(ProcessVersion.version.desc()).limit(1))
-            if version_id is None:
-                raise NotFound(f"流程未部署：{process_key}")
-            version = self.versions.get(session, version_id)
-            start = version.catalogue["start"]
-            if not actor.operator and start.get("role") and start["role"] not in actor.roles:
-                raise Forbidden(f"您没有发起此流程所需的角色：{ROLES.get(start['role'], start['role'])}")
-            check_form(start.get("form"), data, "立项")
-            unit = str(data.get("unit") or "")
-            if not actor.in_scope(unit):
-                raise Forbidden(f"您无权为单位 {unit} 立项")
-            title = _title(data, version.name)
-            case_id = session.execute(insert(CASES).values(
-                process_version_id=version.id, process_key=process_key, title=title, unit=unit, status="running",
-                current_steps="", state_json="{}", data_json="{}", lock_version=0, event_seq=0,
-                started_by=actor.username, started_at=now, last_activity_at=now).returning(CASES.c.id)).scalar_one()
-            case = CaseState(case_id, version.id, process_key, title, unit, "running", "", 0, 0)
-            workflow = new_workflow(version.spec, version.subprocess_specs,
-                                    self._script_engine(session, case, actor, now))
-            for task in [t for t in workflow.tasks.values() if t.state == TaskState.READY]:
-                task.data.update(data)
-            log = EventLog(case, actor.username, now)
-            log.add("case_started", step_name=version.name, after=data)
-            self._advance(session, case, workflow, version.catalogue, log, now, timers_before=set())
+            case, workflow = self._start(session, process_key, data, actor, now)
         self.live.put(case.id, case.lock_version, workflow)
         return case.id
+
+    def _start(self, session: Session, process_key: str, data: dict[str, Any], actor: Actor,
+               now: datetime) -> tuple[CaseState, BpmnWorkflow]:
+        """Open a case in `session`'s transaction: the start form checked, the engine run to its first waits."""
+        version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == process_key)
+                                    .order_by(ProcessVersion.version.desc()).limit(1))
+        if version_id is None:
+            raise NotFound(f"流程未部署：{process_key}")
+        version = self.versions.get(session, version_id)
+        start = version.catalogue["start"]
+        if not actor.operator and start.get("role") and start["role"] not in actor.roles:
+            raise Forbidden(f"您没有发起此流程所需的角色：{ROLES.get(start['role'], start['role'])}")
+        check_form(start.get("form"), data, "立项")
+        unit = str(data.get("unit") or "")
+        if not actor.in_scope(unit):
+            raise Forbidden(f"您无权为单位 {unit} 立项")
+        title = _title(data, version.name)
+        case_id = session.execute(insert(CASES).values(
+            process_version_id=version.id, process_key=process_key, title=title, unit=unit, status="running",
+            current_steps="", state_json="{}", data_json="{}", lock_version=0, event_seq=0,
+            started_by=actor.username, started_at=now, last_activity_at=now).returning(CASES.c.id)).scalar_one()
+        case = CaseState(case_id, version.id, process_key, title, unit, "running", "", 0, 0)
+        workflow = new_workflow(version.spec, version.subprocess_specs,
+                                self._script_engine(session, case, actor, now))
+        for task in [t for t in workflow.tasks.values() if t.state == TaskState.READY]:
+            task.data.update(data)
+        log = EventLog(case, actor.username, now)
+        log.add("case_started", step_name=version.name, after=data)
+        self._advance(session, case, workflow, version.catalogue, log, now, timers_before=set())
+        return case, workflow
 
     def startable(self, actor: Actor) -> list[dict[str, Any]]:
         """The newest version of each process the actor may open a case of, with its start form."""
@@ -414,7 +420,15 @@ class Engine:
             if handler is None:
                 raise StepFailed(f"未注册的处理程序：{operation_name}")
             params = {k: v.get("value") for k, v in (operation_params or {}).items()}
-            ctx = HandlerContext(session, case.id, case.unit, context, params, actor.username, now)
+            def start_case(process_key: str, data: dict[str, Any]) -> int:
+                # A handler opening other cases (a campaign's units, a complaint from a public notice): in this
+                # step's transaction, so the step and the cases it opened land together or not at all. Handlers
+                # are trusted code: the start form is still checked, the role and unit are not the clerk's.
+                started, _ = self._start(session, process_key, data,
+                                         Actor(actor.username, actor.roles, None, operator=True), now)
+                return started.id
+
+            ctx = HandlerContext(session, case.id, case.unit, context, params, actor.username, now, start_case)
             return json.dumps(json_safe(handler(ctx)))
 
         return expressions.make_script_engine(call_service)

@@ -19,6 +19,8 @@ class HandlerContext:
     params: dict[str, Any]
     actor: str
     now: datetime
+    # Opens a case of another process in this step's transaction and returns its id (None outside an engine step).
+    start_case: Callable[[str, dict[str, Any]], int] | None = None
 
 
 def _registers_in(registry: dict[str, Any]) -> Callable[[str], Callable[[Any], Any]]:
