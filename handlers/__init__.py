@@ -75,4 +75,4 @@ def registered_field_titles() -> dict[str, tuple[str, str]]:
 
 
 def _load() -> None:
-    from . import cadres, demerits, findings, integrity_file, planning, rectification, supervision  # noqa: F401
+    from . import cadres, demerits, findings, integrity_file, planning, rectification, supervision, units  # noqa: F401
