@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.errors import InvalidData, NotFound
 from engine.models import Base, Case
 from engine.timers import office_date
-from engine.vocabulary import AUDIT_TYPES
+from engine.vocabulary import AUDIT_TYPES, GRADE_NAMES
 from . import HandlerContext, field_titles, handler
 from .cadres import UNIT_LEVELS, CadreCase, Person, ensure_person, id_number_problem, normalize_id_number
 from .demerits import DemeritYear, demerit_years
@@ -147,6 +147,11 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _grade_name(data: dict[str, Any]) -> str:
+    grade = str(data.get("evaluation_grade") or "")
+    return GRADE_NAMES.get(grade, grade)
+
+
 def _summary(session: Session, case_id: int, data: dict[str, Any]) -> list[dict[str, Any]]:
     """What the file keeps of each finding: number, duty, severity, text, category, points, repeated, listed,
     and its rectification item's status (open / closed) where one was opened."""
@@ -197,7 +202,7 @@ def archive(ctx: HandlerContext) -> dict[str, Any]:
     record.archived_at = ctx.now
     for duty in ("personnel", "establishment", "finance", "overall"):
         setattr(record, f"{duty}_score", _number(ctx.data.get(f"{duty}_score")))
-    record.grade = str(ctx.data.get("evaluation_grade") or "")
+    record.grade = _grade_name(ctx.data)
     record.findings_summary = json.dumps(summary, ensure_ascii=False)
     record.items_closed, record.items_open = counts["closed"], counts["open"]
     record.repeated_count, record.listed_count = counts["repeated"], counts["listed"]
@@ -352,7 +357,7 @@ def _case_entry(session: Session, case: Case, record: IntegrityRecord | None) ->
     return CaseEntry(case.id, case.title, case.unit, str(data.get("audit_type") or ""), case.status,
                      office_date(case.started_at), office_date(case.completed_at) if case.completed_at else None,
                      {d: _number(data.get(f"{d}_score")) for d in ("personnel", "establishment", "finance", "overall")},
-                     str(data.get("evaluation_grade") or ""), summary, int(data.get("rectification_round") or 0),
+                     _grade_name(data), summary, int(data.get("rectification_round") or 0),
                      counts["closed"], counts["open"], counts["repeated"], counts["listed"],
                      str(data.get("report_conclusion") or ""), False)
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..forms import example_data
+from ..vocabulary import GRADE_NAMES
 from .joint_audit import AMOUNTS, CATEGORIES, DUTIES, DUTY_NAMES, SUZHOU, XINGHUA
 from .people import XINGHUA_TEAM_LEADERS
 from .plans import Plan
@@ -19,7 +20,6 @@ def grade_for(score: float) -> str:
     return "good" if score >= 90 else "fairly_good" if score >= 80 else "average" if score >= 60 else "poor"
 
 
-GRADE_NAMES = {"good": "好", "fairly_good": "较好", "average": "一般", "poor": "差"}
 
 
 def _month_end_before(day: date) -> date:

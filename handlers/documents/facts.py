@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
+from engine.vocabulary import GRADE_NAMES
 from engine.models import Case, Event, ProcessVersion
 from engine.vocabulary import AUDIT_TYPES, UNIT_LEVELS
 
@@ -19,7 +20,6 @@ from ..ledger import FindingRow
 from ..findings import DUTIES, DUTY_NAMES
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
-GRADE_NAMES = {"good": "好", "fairly_good": "较好", "average": "一般", "poor": "差"}
 SCORE_FIELDS = (("personnel", "personnel_score"), ("establishment", "establishment_score"), ("finance", "finance_score"))
 
 

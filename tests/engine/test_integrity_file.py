@@ -258,3 +258,15 @@ def test_a_late_rectification_report_ends_in_a_sanction_in_the_cadres_file(engin
         assert (sanction.outcome, sanction.ground, sanction.ban_text()) == ("demoted", "late_report", "2029-02-01 前不得提拔")
         assert "降职处理" in sanction.reason
         assert cadre_file(s, sanction.person_id, clock.now).running_bans == [sanction]
+
+
+def test_suzhou_grade_codes_read_as_their_chinese_names_in_the_file(engine):
+    # Suzhou's 情况汇总 form stores the grade's code; the file shows 较好, never "fairly_good".
+    case_id = _case(engine, cadre_id_number=ZHANG_A)
+    with engine.db.transaction() as s:
+        registered()["integrity_file.archive"](ctx(s, case_id, dict(CASE_FACTS, cadre_id_number=ZHANG_A,
+                                                                    evaluation_grade="fairly_good", findings=[])))
+    with engine.db.reading() as s:
+        person = search_people(s, "张伟")[0]
+        assert cadre_file(s, person.id, NOW).cases[0].grade == "较好"
+        assert s.scalar(select(IntegrityRecord.grade)) == "较好"
