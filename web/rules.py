@@ -11,12 +11,14 @@ import re
 from flask_babel import gettext as _
 
 from engine.decisions import deployed, table_view
+from handlers import registered_code_names
 from handlers.cadres import LEAVING_REASONS, UNIT_LEVELS
 
 from .auth import engine
 from .i18n import english
 
-_CODES = {**LEAVING_REASONS, **UNIT_LEVELS}
+def _codes() -> dict[str, tuple[str, str]]:
+    return {**registered_code_names(), **LEAVING_REASONS, **UNIT_LEVELS}
 _OPERATORS = {">=": "≥", "<=": "≤", "!=": "≠", "==": "="}
 
 
@@ -24,7 +26,8 @@ def readable(cell: str) -> str:
     """A cell as an office reads it: coded values by their names, 是/否 for truth values, ≥ for >=."""
     if cell in ("True", "False"):
         return _("是") if cell == "True" else _("否")
-    names = lambda m: (lambda n: n[1] if english() else n[0])(_CODES[m.group(1)]) if m.group(1) in _CODES else m.group(1)  # noqa: E731
+    codes = _codes()
+    names = lambda m: (lambda n: n[1] if english() else n[0])(codes[m.group(1)]) if m.group(1) in codes else m.group(1)  # noqa: E731
     text = re.sub(r'"([^"]*)"', names, cell)
     listed = re.fullmatch(r"in \((.*)\)", text)
     if listed:
@@ -32,7 +35,7 @@ def readable(cell: str) -> str:
     for op, sign in _OPERATORS.items():
         if text.startswith(op):
             return sign + text[len(op):]
-    return _CODES[text][1 if english() else 0] if text in _CODES else text
+    return codes[text][1 if english() else 0] if text in codes else text
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
