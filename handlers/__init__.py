@@ -74,5 +74,19 @@ def registered_field_titles() -> dict[str, tuple[str, str]]:
     return FIELD_TITLES
 
 
+# Coded values as people read them (serious → 情节严重): the 决策规则 pages show decision-table cells with these.
+CODE_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def code_names(names: dict[str, tuple[str, str]]) -> None:
+    """Register the (Chinese, English) names of codes a module's decision tables or records use."""
+    CODE_NAMES.update(names)
+
+
+def registered_code_names() -> dict[str, tuple[str, str]]:
+    _load()
+    return CODE_NAMES
+
+
 def _load() -> None:
     from . import cadres, demerits, findings, integrity_file, planning, rectification, supervision, units  # noqa: F401
