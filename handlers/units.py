@@ -6,6 +6,7 @@ that cases, work items and users' scopes already carry.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import ForeignKey, String, select, true
@@ -122,3 +123,109 @@ def _children_of_case_unit(session: Session, case_id: int, data: dict[str, Any])
 @form_options("units.all")
 def _all_units(session: Session, case_id: int, data: dict[str, Any]) -> list[dict[str, Any]]:
     return _options(all_active(session))
+
+
+# --- importing the tree from a sheet (单位名称, 上级单位, 类别, 主要负责人) -------------------------------
+COLUMNS = {"单位名称": "name", "上级单位": "parent", "类别": "kind", "主要负责人": "principal"}
+_KIND_BY_NAME = {**{names[0]: code for code, names in KINDS.items()}, **{code: code for code in KINDS}}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str
+    message: str
+
+
+def read_sheet(content: bytes, filename: str = "") -> tuple[list[dict[str, Any]], list[RowProblem]]:
+    """The rows of a unit sheet (.xlsx or CSV) with their Excel row numbers, and what is wrong with it."""
+    from .planning.roster import RosterUnreadable, cells_of
+
+    try:
+        cells = list(cells_of(content, filename))
+    except RosterUnreadable as err:
+        return [], [RowProblem(0, "", str(err))]
+    rows = [(n, [("" if v is None else str(v).strip()) for v in values]) for n, values in cells]
+    rows = [(n, values) for n, values in rows if any(values)]
+    if not rows:
+        return [], [RowProblem(0, "", "文件中没有数据")]
+    header_row, header = rows[0]
+    index = {COLUMNS[h]: i for i, h in enumerate(header) if h in COLUMNS}
+    if "name" not in index:
+        return [], [RowProblem(header_row, "单位名称", "第 1 行应为表头，且须有“单位名称”列（可选列：上级单位、类别、主要负责人）")]
+    out, problems, seen = [], [], {}
+    for number, values in rows[1:]:
+        row = {key: (values[i] if i < len(values) else "") for key, i in index.items()}
+        row["row"] = number
+        if not row["name"]:
+            problems.append(RowProblem(number, "单位名称", "单位名称为空"))
+            continue
+        if len(row["name"]) > NAME_CHARS:
+            problems.append(RowProblem(number, "单位名称", f"单位名称超过 {NAME_CHARS} 字"))
+            continue
+        if row["name"] in seen:
+            problems.append(RowProblem(number, "单位名称", f"与第 {seen[row['name']]} 行重复"))
+            continue
+        seen[row["name"]] = number
+        kind = row.get("kind") or "unit"
+        if kind not in _KIND_BY_NAME:
+            problems.append(RowProblem(number, "类别", f"未知的类别“{kind}”，可填：{'、'.join(n[0] for n in KINDS.values())}"))
+            continue
+        row["kind"] = _KIND_BY_NAME[kind]
+        out.append(row)
+    return out, problems
+
+
+def import_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, list[RowProblem]]:
+    """Create the units of `rows`, parents before children wherever they stand in the sheet; a parent found
+    neither in the database nor in the sheet is that row's problem. Returns (units created, problems); on
+    problems the caller's transaction must not commit (nothing half-imported)."""
+    pending = {row["name"]: row for row in rows}
+    created, problems = 0, []
+    while pending:
+        ready = [r for r in pending.values()
+                 if not r.get("parent") or r["parent"] not in pending or r["parent"] == r["name"]]
+        if not ready:  # the rest name each other in a circle
+            problems += [RowProblem(r["row"], "上级单位", "上级单位互相引用，形成循环") for r in pending.values()]
+            break
+        for row in ready:
+            del pending[row["name"]]
+            if row.get("parent") == row["name"]:
+                problems.append(RowProblem(row["row"], "上级单位", "上级单位不能是本单位"))
+                continue
+            if row.get("parent") and by_name(session, row["parent"]) is None:
+                problems.append(RowProblem(row["row"], "上级单位", f"没有名为“{row['parent']}”的单位（表中和系统中都没有）"))
+                continue
+            existed = by_name(session, row["name"]) is not None
+            ensure(session, row["name"], row.get("parent") or None, row["kind"], row.get("principal") or "")
+            created += 0 if existed else 1
+    return created, sorted(problems, key=lambda p: p.row)
+
+
+@dataclass
+class TreeRow:
+    unit: OrgUnit
+    depth: int
+    child_count: int
+
+
+def tree(session: Session) -> list[TreeRow]:
+    """Every unit in tree order (each unit followed by those under it), for the 单位管理 page."""
+    everything = list(session.scalars(select(OrgUnit).order_by(OrgUnit.name)))
+    below: dict[int | None, list[OrgUnit]] = {}
+    for unit in everything:
+        below.setdefault(unit.parent_id, []).append(unit)
+    out: list[TreeRow] = []
+    seen: set[int] = set()
+
+    def visit(unit: OrgUnit, depth: int) -> None:
+        if unit.id in seen:
+            return
+        seen.add(unit.id)
+        out.append(TreeRow(unit, depth, len(below.get(unit.id, []))))
+        for child in below.get(unit.id, []):
+            visit(child, depth + 1)
+
+    for root in below.get(None, []):
+        visit(root, 0)
+    return out

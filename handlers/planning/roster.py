@@ -149,6 +149,9 @@ def _cells(content: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
         yield from _csv_cells(content)
 
 
+cells_of = _cells  # for other sheets read the same way (the unit tree)
+
+
 def _xlsx_cells(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
