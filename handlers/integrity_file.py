@@ -48,7 +48,12 @@ BANS: dict[str, tuple[str, int]] = {"dismissed": ("equivalent_post", 1), "ordere
 BAN_NAMES = {"equivalent_post": ("不得担任与原任职务相当的领导职务", "no post equivalent to the former one"),
              "promotion": ("不得提拔", "no promotion")}
 GROUNDS = {"late_report": ("整改报告逾期未报", "rectification report late"),
-           "false_report": ("整改报告弄虚作假", "false rectification report")}
+           "false_report": ("整改报告弄虚作假", "false rectification report"),
+           # the four grounds to hold to account (seed 003), decided through handlers/accountability.py
+           "poor_execution": ("执行不力", "poor execution"),
+           "wrong_decision": ("决策失误", "wrong decision"),
+           "management_duty": ("不认真履行管理职责", "not performing management duty"),
+           "weak_supervision": ("内部监督管理不力", "weak internal supervision")}
 REASON_CHARS = 5000
 
 
