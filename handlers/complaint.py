@@ -58,6 +58,7 @@ REPLY_METHODS: dict[str, tuple[str, str]] = {
     "phone": ("电话告知", "Phone"), "letter": ("书面答复", "Letter"), "in_person": ("当面反馈", "In person"),
     "sms": ("短信", "Text message"), "email": ("电子邮件", "E-mail"),
 }
+RECEIVED_BY = {"letter": "来信", "phone": "来电", "visit": "来访", "mailbox": "意见箱或电子信箱"}  # at a public notice
 STATUSES = {"open": ("办理中", "Open"), "closed": ("已办结", "Closed")}
 SUMMARY_CHARS, CLUES_CHARS, NAME_CHARS, CONTACT_CHARS = 4000, 4000, 100, 200
 
@@ -249,10 +250,11 @@ def start_data(complaint: Complaint, *, specific_clues: bool | None = None, abou
 def open_complaint(ctx: HandlerContext, *, source: str, unit: str, summary: str, subject_name: str = "",
                    subject_post: str = "", informant_name: str = "", informant_contact: str = "",
                    campaign_id: int | None = None, clues: str = "", informant_identified: bool = False,
-                   about_principal_conduct: bool = False, received_on: date | None = None) -> int:
+                   about_principal_conduct: bool = False, received_on: date | None = None,
+                   specific_clues: bool | None = None) -> int:
     """Open a complaint case in the current step's transaction; returns its case id.
 
-    `informant_identified` says the informant gave a name or contact that is held elsewhere (a public notice's
+    `specific_clues` (default: clues were given) is the first of the four musts; `informant_identified` says the informant gave a name or contact that is held elsewhere (a public notice's
     complaints are entered by the audit team, who hand the identity to the discipline body, not into the audit
     case). InvalidData names the field that is wrong; nothing is opened then."""
     if ctx.start_case is None:
@@ -261,7 +263,7 @@ def open_complaint(ctx: HandlerContext, *, source: str, unit: str, summary: str,
                               campaign_id=campaign_id, origin_case_id=ctx.case_id or None, source=source, unit=unit,
                               summary=summary, subject_name=subject_name, subject_post=subject_post, clues=clues,
                               informant_name=informant_name, informant_contact=informant_contact)
-    data = start_data(complaint, about_principal_conduct=about_principal_conduct)
+    data = start_data(complaint, specific_clues=specific_clues, about_principal_conduct=about_principal_conduct)
     if informant_identified:
         data["real_name_or_contact"] = True
         complaint.anonymous = False
@@ -437,6 +439,8 @@ def record_handling(ctx: HandlerContext) -> dict[str, Any]:
     if decision not in ("investigate", "file"):
         raise InvalidData("请选择处理决定", details={"handling_decision": ["必填项"]})
     complaint.handling_decision = decision
+    if decision == "file":
+        ctx.data.setdefault("finding", "")  # filed uninvestigated: no finding, nothing to hold to account
     complaint.reply_due = _date(ctx.data.get("reply_deadline"), "reply_deadline", "答复期限", required=True)
     return {"handling_decision": decision}
 
@@ -581,8 +585,11 @@ def from_public_notice(ctx: HandlerContext) -> dict[str, Any]:
                 ctx, source="pre_audit_notice", unit=ctx.unit, summary=str(entry.get("summary") or ""),
                 subject_name=str(entry.get("subject_name") or ctx.data.get("cadre_name") or ""),
                 subject_post=str(entry.get("subject_post") or ctx.data.get("post") or ""),
-                clues=str(entry.get("clues") or ""), informant_identified=entry.get("informant_identified") is True,
+                clues="；".join(part for part in (
+                    f"收到方式：{RECEIVED_BY[entry['received_by']]}" if entry.get("received_by") in RECEIVED_BY else "",
+                    str(entry.get("clues") or "").strip()) if part), informant_identified=entry.get("informant_identified") is True,
                 about_principal_conduct=entry.get("about_principal_conduct") is True,
+                specific_clues=bool(str(entry.get("clues") or "").strip()),
                 received_on=_date(entry.get("received_on"), "public_complaints", "收到日期")))
         except InvalidData as err:
             raise InvalidData(f"公示期间收到的第 {n} 件反映：{err.message}",
