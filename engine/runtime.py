@@ -64,6 +64,8 @@ class Engine:
 
         results = []
         with self.db.transaction() as session:
+            from .schedules import prepare_starts  # timer start events: plain starts, and their schedule rows
+            prepare_starts(session, [p for p in parsed if not isinstance(p, CheckedDecision)], self.clock())
             for decision in [p for p in parsed if isinstance(p, CheckedDecision)]:
                 version, new = store(session, decision, actor, self.clock())
                 results.append(Deployed(decision.decision_id, version, decision.content_hash, new, "decision"))

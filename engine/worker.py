@@ -48,7 +48,8 @@ class TimerRunner:
     def run_due(self, limit: int | None = None) -> int:
         """Claim and fire everything due now; returns how many rows were acted on."""
         limit = limit or self.batch
-        fired = 0
+        from .schedules import fire_due_starts  # timer start events open their cases first
+        fired = fire_due_starts(self.engine, self.name)
         while True:
             now = self.engine.clock()
             with self.engine.db.transaction() as session:

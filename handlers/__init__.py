@@ -89,4 +89,5 @@ def registered_code_names() -> dict[str, tuple[str, str]]:
 
 
 def _load() -> None:
-    from . import cadres, demerits, findings, integrity_file, planning, rectification, supervision, units  # noqa: F401
+    from . import (accountability, campaign, cadres, complaint, demerits, findings, integrity_file,  # noqa: F401
+                   key_tasks, planning, rectification, supervision, units)

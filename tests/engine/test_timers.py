@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.models import Event, Notification, Timer
+from engine.models import Case, Event, Notification, Timer
 from engine.worker import TimerRunner
 from handlers import REGISTRY
 from tests.conftest import Clock, as_user, make_engine
@@ -262,11 +262,23 @@ def test_email_goes_out_after_commit_only(world, monkeypatch):
     assert notifications.deliver_pending_email(engine) == 0  # once
 
 
-def test_a_timer_start_event_holds_the_case_until_its_time(world):
+def test_a_timer_start_event_opens_its_case_at_its_time(world):
+    """The schedule (engine/schedules.py) opens the case when the time comes; a case opened by hand meanwhile
+    is opened now and does not wait on the start timer."""
     engine, clock, runner = world
-    case_id = engine.start_case("timerstart", {}, as_user(engine, "organization"))
-    assert _steps(engine, case_id) == [] and engine.case(case_id)["status"] == "running"
+
+    def cases():
+        with engine.db.reading() as s:
+            return list(s.scalars(select(Case.id).where(Case.process_key == "timerstart")))
+
+    by_hand = engine.start_case("timerstart", {}, as_user(engine, "organization"))
+    assert _steps(engine, by_hand) == ["after"]
     clock.now = datetime(2026, 12, 1, 0, 59)  # 08:59 in Beijing
-    assert runner.run_due() == 0
+    assert runner.run_due() == 0 and cases() == [by_hand]
     clock.advance(minutes=2)
-    assert runner.run_due() == 1 and _steps(engine, case_id) == ["after"]
+    assert runner.run_due() == 1
+    [scheduled] = [c for c in cases() if c != by_hand]
+    assert _steps(engine, scheduled) == ["after"]
+    clock.advance(days=40)
+    runner.run_due()  # (the library's yearly reports open at New Year)
+    assert len(cases()) == 2  # a date fires once
