@@ -11,3 +11,4 @@ from __future__ import annotations
 
 from . import records  # noqa: F401  (registers the tables on Base.metadata)
 from . import steps  # noqa: F401  (registers the handlers and form options)
+from .dashboard import dashboard_rows  # noqa: F401  (the contract other parts read)
