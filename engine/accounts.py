@@ -48,15 +48,17 @@ def create_demo_accounts(session: Session) -> list[str]:
 
     One account per role, named after the role. The `unit` account is the clerk of one audited unit
     (engine.demo.UNIT_ACCOUNT_UNIT) and sees that unit's work only; each other audited unit the demo
-    gives unit work gets a clerk of its own, scoped to it (unit_daiyao style names, engine.demo.demo_clerks).
+    gives unit work gets a clerk of its own, scoped to it (unit_daiyao style names, engine.demo.demo_clerks), and
+    an office that reviews its own sub-units' work is scoped to them (engine.demo.demo_offices).
     Demo accounts share one password hash: they share the password, and hashing is slow.
     """
-    from .demo import UNIT_ACCOUNT_UNIT, demo_clerks
+    from .demo import UNIT_ACCOUNT_UNIT, demo_clerks, demo_offices
 
     accounts = [(role, [role], [UNIT_ACCOUNT_UNIT] if role == "unit" else None,
                  f"{UNIT_ACCOUNT_UNIT}党政办（演示）" if role == "unit" else DEMO_ROLE_NAMES.get(role, f"{label}（演示）"))
                 for role, label in ROLES.items()]
     accounts += [(username, ["unit"], [unit], display) for username, display, unit in demo_clerks()]
+    accounts += [(username, roles, units, display) for username, display, roles, units in demo_offices()]
     existing = set(session.scalars(select(User.username).where(User.username.in_([a[0] for a in accounts]))).all())
     password_hash = None
     made = []

@@ -28,9 +28,9 @@ from .guide import walkthrough
 from .joint_audit import SUZHOU, XINGHUA
 from .paperwork import GRADE_NAMES, grade_for
 from .places import UNIT_ACCOUNT_UNIT, Unit
-from .plans import Plan, cast, demo_clerks
+from .plans import Plan, cast, demo_clerks, demo_offices
 from .seeding import seed
 from .timelines import Timeline, light_of, local_date, timeline
 
 __all__ = ["GRADE_NAMES", "SUZHOU", "UNIT_ACCOUNT_UNIT", "XINGHUA", "Plan", "Timeline", "Unit", "cast",
-           "demo_clerks", "grade_for", "light_of", "local_date", "seed", "timeline", "walkthrough"]
+           "demo_clerks", "demo_offices", "grade_for", "light_of", "local_date", "seed", "timeline", "walkthrough"]

@@ -80,14 +80,28 @@ def cast(seed_value: int = 2026) -> list[Plan]:
 
 
 def demo_clerks(seed_value: int = 2026) -> list[tuple[str, str, str]]:
-    """(username, display name, unit) of the unit clerks the demo needs: one per audited unit with unit work.
+    """(username, display name, unit) of the unit clerks the demo needs: one per audited unit with unit work, and
+    one per unit of the Hubei campaign.
 
     The `unit` account is the clerk of UNIT_ACCOUNT_UNIT and is made with the role accounts."""
+    from .org import hubei_clerks
+
     out: dict[str, tuple[str, str, str]] = {}
     for p in cast(seed_value):
         if p.unit_work and p.unit.name != UNIT_ACCOUNT_UNIT:
             out.setdefault(p.unit.name, (p.unit.username, p.unit.clerk, p.unit.name))
+    for username, display, unit in hubei_clerks():  # the campaign's units (engine/demo/org.py)
+        out.setdefault(unit, (username, display, unit))
     return sorted(out.values())
+
+
+def demo_offices() -> list[tuple[str, str, list[str], list[str]]]:
+    """(username, display name, roles, units) of the offices scoped to some units: 省高管局's campaign office,
+    which reviews what its own sub-units hand in."""
+    from .org import GAOGUAN_OFFICE, GAOGUAN_UNITS
+
+    username, display = GAOGUAN_OFFICE
+    return [(username, display, ["leading_office"], list(GAOGUAN_UNITS))]
 
 
 def _plan(rng: random.Random, names: Names, key: str, unit: Unit, post: str, leaving: bool) -> Plan:

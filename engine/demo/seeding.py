@@ -16,6 +16,7 @@ from ..errors import NotFound, StepFailed
 from ..models import Case, ProcessVersion, Timer, User
 from ..runtime import Engine
 from .joint_audit import FOLLOWING, SUZHOU, VERIFIERS, VISIT, XINGHUA
+from .org import seed_units
 from .paperwork import Writer, document_numbers
 from .places import UNIT_ACCOUNT_UNIT
 from .plans import cast
@@ -59,6 +60,7 @@ def seed(engine: Engine, seed_value: int = 2026) -> list[int]:
     """Start the seeds' cases and walk each to its planned step, so every step holds some work."""
     plans = cast(seed_value)
     catalogues = _catalogues(engine)
+    seed_units(engine, _principals(plans))
     roles, units = _clerks(engine)
     missing = sorted({p.unit.username for p in plans if p.unit_work and p.unit.name not in units})
     if missing:
@@ -94,9 +96,39 @@ def seed(engine: Engine, seed_value: int = 2026) -> list[int]:
                 _following(engine, case_id, writer, at, act, following, clock)
         failing = next(made[i] for i, p in enumerate(plans) if p.light == "error")
         _fire_due_timers(engine, clock, real_now, failing)
+        _campaigns_complaints_tasks(engine, clock, real_now, seed_value)
     finally:
         engine.clock = real_clock
     return [made[i] for i in order]
+
+
+def _campaigns_complaints_tasks(engine: Engine, clock: _DemoClock, now: datetime, seed_value: int) -> None:
+    """The 治庸问责 campaign, complaints and key tasks, walked after the joint audits in their own time order (their
+    timers fire as they go; the joint audits' due timers have all fired by then, and the failing case's wait)."""
+    from . import campaign, complaints, key_tasks
+    from .timelines import local_date
+    from .walker import Walker
+
+    with engine.db.reading() as session:
+        deployed = set(session.scalars(select(ProcessVersion.process_key)).all())
+    walker = Walker(engine, clock, now, random.Random(seed_value + 9))
+    today = local_date(now)
+    if {"accountability_campaign", "unit_campaign"} <= deployed:
+        campaign.plan(walker, today)
+    if {"complaint", "complaint_assignment"} <= deployed:
+        complaints.plan(walker, today)
+    if "key_task" in deployed:
+        key_tasks.plan(walker, today)
+    walker.run()
+
+
+def _principals(plans) -> dict[str, str]:
+    """Each unit's 一把手 as the cases name them: the party secretary of a town or district, a bureau's head."""
+    out = {}
+    for p in plans:
+        if "书记" in p.post or (p.unit.level == "municipal_dept" and p.unit.name not in out):
+            out[p.unit.name] = p.facts["unit_principal"]
+    return out
 
 
 def _following(engine: Engine, case_id: int, writer: Writer, at: datetime, act, following, clock) -> None:

@@ -40,7 +40,8 @@ HAPPENED = {"issue_notice": ["notice_date"], "pre_audit_notice": ["notice_date"]
             "report_rectification": ["rectification_report_date"], "rectify": ["rectification_report_date"],
             "follow_up_visit": ["visit_date"], "follow_up": ["visit_date"], "issue_report": ["report_date"],
             "acceptance": ["acceptance_date"]}
-AHEAD = ("planned_entry_date", "rectification_deadline")  # plans: after the day the step was done
+AHEAD = ("planned_entry_date", "rectification_deadline")
+JOINT_AUDITS = ("joint_audit_xinghua", "joint_audit_suzhou")  # plans: after the day the step was done
 
 
 @pytest.fixture(scope="module", params=["now", "new_year_sunday"])
@@ -52,10 +53,10 @@ def world(request, tmp_path_factory):
     if request.param == "new_year_sunday":
         engine.clock = Clock(datetime(2026, 1, 4, 1, 0))  # 09:00 in Beijing
     ids = demo.seed(engine)
-    with engine.db.reading() as session:
-        cases = {c.id: c for c in session.scalars(select(Case)).all()}
+    with engine.db.reading() as session:  # the joint audits; the campaign, complaints and key tasks have tests below
+        cases = {c.id: c for c in session.scalars(select(Case).where(Case.process_key.in_(JOINT_AUDITS))).all()}
         events = defaultdict(list)
-        for e in session.scalars(select(Event).order_by(Event.case_id, Event.seq)).all():
+        for e in session.scalars(select(Event).where(Event.case_id.in_(cases)).order_by(Event.case_id, Event.seq)).all():
             events[e.case_id].append(e)
         facts = {cid: next(e.data_after for e in evs if e.kind == "case_started") for cid, evs in events.items()}
     forms = {cid: [(e.step_id, e.at, e.data_after) for e in evs if e.kind == "task_completed"]
@@ -292,7 +293,8 @@ def test_the_unit_account_sees_its_own_unit_only(world):
     unit = as_user(engine, "unit")
     assert unit.units == {demo.UNIT_ACCOUNT_UNIT}
     tasks = engine.tasks(unit)
-    assert 1 <= len(tasks) <= 3 and {t["unit"] for t in tasks} == {demo.UNIT_ACCOUNT_UNIT}
+    # the joint audits' one or two steps, the town's key task and the complaint assigned down to it
+    assert 1 <= len(tasks) <= 5 and {t["unit"] for t in tasks} == {demo.UNIT_ACCOUNT_UNIT}
     with engine.db.reading() as session:
         seen = set(session.scalars(select(Case.unit).where(visible(unit))).all())
         other = session.scalar(select(Case.id).where(Case.unit != demo.UNIT_ACCOUNT_UNIT).limit(1))
@@ -325,3 +327,70 @@ def test_walkthrough_names_the_accounts_and_the_mix(world):
     text = demo.walkthrough(world["engine"], world["ids"])
     assert "unit" in text and demo.UNIT_ACCOUNT_UNIT in text and "unit_" in text and "supervisor" in text
     assert "绿灯" in text and "系统异常 1" in text and "挂牌督办" in text
+
+
+# --- the 治庸问责 campaign, complaints and key tasks (issue 9) ------------------------------------------------------
+def test_units_form_a_tree_down_to_the_audited_units(world):
+    from handlers import units
+
+    with world["engine"].db.reading() as session:
+        xinghua = set(units.names(units.children(session, "兴化市")))
+        assert units.by_name(session, "兴化市").parent_id == units.by_name(session, "泰州市").id
+        assert {"戴窑镇", "兴化市财政局"} <= xinghua and len(xinghua) == 47
+        assert "浒墅关镇" in units.names(units.children(session, "苏州高新区"))
+        provincial = units.names(units.children(session, "省直机关治庸问责工作领导小组办公室"))
+        assert "省高管局" in provincial and "荆州长江大桥管理局" in units.names(units.children(session, "省高管局"))
+        assert units.by_name(session, "戴窑镇").principal  # the town's party secretary, as its cases name him
+
+
+def test_the_campaign_is_under_way_with_one_unit_late(world):
+    from handlers.campaign.records import Campaign, CampaignUnit, Deliverable, Inspection
+
+    engine = world["engine"]
+    now = engine.clock()
+    with engine.db.reading() as session:
+        (province,) = session.scalars(select(Campaign).where(Campaign.parent_id.is_(None))).all()
+        (child,) = session.scalars(select(Campaign).where(Campaign.parent_id == province.id)).all()
+        units_ = session.scalars(select(CampaignUnit.unit).where(CampaignUnit.campaign_id == province.id)).all()
+        rows = {(d.unit, d.kind): d for d in session.scalars(select(Deliverable).where(Deliverable.campaign_id == province.id))}
+        children = session.scalars(select(CampaignUnit.unit).where(CampaignUnit.campaign_id == child.id)).all()
+        inspections = session.scalars(select(Inspection).where(Inspection.campaign_id == province.id)).all()
+        late_item = session.scalar(select(WorkItem).join(Case, Case.id == WorkItem.case_id).where(
+            Case.unit == "省交通运输厅", WorkItem.step_id == "submit_rectification_report", WorkItem.status == "ready"))
+    assert province.status == "running" and len(units_) == 6
+    assert child.issuing_office == "省高管局" and len(children) == 3
+    late = rows[("省交通运输厅", "rectification_report")]
+    assert late.status == "pending" and late.due_on < _day(now)
+    assert late_item.escalated_at is not None and late_item.due_at < now  # reminded, then escalated (督办)
+    assert rows[("省人社厅", "problem_list")].send_back_count == 1 and rows[("省人社厅", "problem_list")].status == "accepted"
+    assert rows[("省卫健委", "rectification_report")].status == "sent_back"
+    accepted = [d for d in rows.values() if d.status == "accepted"]
+    assert len(accepted) >= 30 and not any(d.late for d in accepted)
+    assert len(inspections) >= 2 and {i.mode for i in inspections} == {"open", "covert"}
+
+
+def test_complaints_one_per_routing_one_reply_overdue_one_filed(world):
+    from handlers.complaint import Complaint
+    from handlers.integrity_file import Sanction
+
+    engine = world["engine"]
+    today = _day(engine.clock())
+    with engine.db.reading() as session:
+        complaints = session.scalars(select(Complaint)).all()
+        sanctions = session.scalars(select(Sanction).where(Sanction.case_id.in_([c.case_id for c in complaints]))).all()
+    assert {"direct", "assign", "transfer", "supervise"} <= {c.routing for c in complaints}
+    assert sum(c.reply_overdue(today) for c in complaints) == 1
+    assert any(c.anonymous for c in complaints) and any(not c.anonymous for c in complaints)
+    assert len(sanctions) == 1 and sanctions[0].cadre_name == "郑凯文"
+
+
+def test_key_tasks_lit_each_quarter_and_one_closed(world):
+    from handlers.key_tasks import light_counts
+
+    engine = world["engine"]
+    year = (_day(engine.clock()) - timedelta(days=100)).year
+    with engine.db.reading() as session:
+        counts = light_counts(session, None, year)
+    assert set(counts) == {"戴窑镇", "兴化市财政局", "安丰镇"} and counts["戴窑镇"]["closed"] == 1
+    total = {light: sum(c[light] for c in counts.values()) for light in ("red", "yellow", "green")}
+    assert all(total.values()), total

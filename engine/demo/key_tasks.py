@@ -1,0 +1,68 @@
+"""五式履责 (seed 004): this year's key tasks (党风廉政建设重点任务) of four of Xinghua's units, each entered in
+February with its responsible leader, lead office, target, measures and milestones, progress reported by the
+unit's clerk, and lit red / yellow / green each quarter by the discipline body once the quarter is over; one
+task closed (销号) in the third quarter after review. The year is the one whose third quarter is over (at New
+Year's the year just ended, its fourth quarter still to be rated).
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from .places import UNIT_ACCOUNT_UNIT
+from .walker import Walker, at_office
+
+DISCIPLINE = "discipline"
+# (unit, clerk, title, leader, lead office, target, measures, lights per quarter, closed in the third quarter)
+TASKS = [
+    (UNIT_ACCOUNT_UNIT, "unit", "村级“三资”管理专项整治", "镇党委副书记 王志刚", "党政办、农经中心",
+     "全镇村级集体资金、资产、资源全部纳入平台监管，清理不规范合同", "逐村清查“三资”台账；规范合同签订和公开；建立季度通报制度",
+     ("green", "yellow", "green"), False),
+    (UNIT_ACCOUNT_UNIT, "unit", "惠民惠农资金“一卡通”专项治理", "镇纪委书记 陈晓燕", "财政所、民政办",
+     "补贴资金发放全部通过“一卡通”，群众反映问题件件有回音", "逐户核对发放名册；公开举报电话；对冒领、截留问题立查立改",
+     ("green", "green"), True),
+    ("兴化市财政局", "unit_xh_czj", "政府采购领域廉政风险防控", "党组成员、副局长 孙立新", "政府采购管理科",
+     "政府采购项目全流程电子化，廉政风险点全部建立防控措施", "梳理采购环节风险点；推行电子卖场；开展供应商评价",
+     ("green", "red", "yellow"), False),
+    ("安丰镇", "unit_anfeng", "征地拆迁补偿资金监管", "镇党委书记（第一责任人）", "党政办、财政所",
+     "补偿资金专户管理、直达农户，杜绝挤占挪用", "补偿方案公示；资金专户封闭运行；纪委全程监督发放",
+     ("yellow", "red", "red"), False),
+]
+REASONS = {"red": "未按时间节点完成，整改推进缓慢", "yellow": "部分节点滞后，需加快推进", "green": ""}
+
+
+def plan(walker: Walker, today: date) -> None:
+    rng = walker.rng
+    year = (today - timedelta(days=100)).year
+    cases: dict[int, int] = {}
+    for n, (unit, clerk, title, leader, office, target, measures, lights, closed) in enumerate(TASKS):
+        def register(n=n, unit=unit, clerk=clerk, title=title, leader=leader, office=office, target=target,
+                     measures=measures) -> None:
+            cases[n] = walker.engine.start_case("key_task", {
+                "unit": unit, "year": year, "title": title, "leader": leader, "lead_office": office,
+                "target": target, "measures": measures, "deadline": date(year, 12, 31).isoformat(),
+                "milestones": [{"name": "完成排查摸底", "due": date(year, 4, 30).isoformat()},
+                               {"name": "集中整治", "due": date(year, 9, 30).isoformat()},
+                               {"name": "总结验收", "due": date(year, 12, 20).isoformat()}]}, walker.actor(clerk))
+
+        walker.plan(at_office(date(year, 2, 18 + n), 10, 15), register)
+        for q, light in enumerate(lights, 1):
+            reported = date(year, q * 3, 20)
+            done = {1: 30, 2: 60, 3: 85}[q] - (15 if light == "red" else 5 if light == "yellow" else 0)
+            closing = closed and q == len(lights)
+            if reported < today:
+                walker.plan(at_office(reported, 11, n * 5), lambda n=n, q=q, done=done, clerk=clerk: walker.complete(
+                    cases[n], "update_progress", {"action": "progress", "percent": done,
+                                                  "progress_text": f"第{'一二三'[q - 1]}季度：按计划推进，完成进度约{done}%。"}, clerk))
+            rated = date(year, q * 3 + 1, 1) + timedelta(days=3 + n % 3)
+            if rated < today:
+                walker.plan(at_office(rated, 15, n * 5, not_before=date(year, q * 3 + 1, 1)),
+                            lambda n=n, light=light: walker.complete(cases[n], "rate_quarter", {
+                                "light": light, "reason": REASONS[light]}, DISCIPLINE))
+            if closing:
+                ask, review = date(year, 8, 24), date(year, 8, 28)
+                if review < today:
+                    walker.plan(at_office(ask, 16, 0), lambda n=n, clerk=clerk: walker.complete(cases[n], "update_progress", {
+                        "action": "close", "percent": 100,
+                        "progress_text": "发放名册逐户核对完毕，全部通过“一卡通”发放；受理反映问题6件，均已办结答复。申请销号。"}, clerk))
+                    walker.plan(at_office(review, 10, 30), lambda n=n: walker.complete(cases[n], "review_closing", {
+                        "closing_decision": "accept", "closing_comment": "目标任务完成，佐证材料齐全，同意销号。"}, DISCIPLINE))
