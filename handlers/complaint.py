@@ -77,6 +77,14 @@ field_titles({
     "assignment_case_id": ("交办项目", "Assignment case"),
     "public_complaint_case_ids": ("公示期间收到的举报", "Complaints from the public notice"),
     "real_name_or_contact": ("举报人署名或留有联系方式", "Informant gave a name or contact"),
+    "has_specific_clues": ("反映问题有明确线索或具体内容", "Specific clues or content"),
+    "about_principal_conduct": ("反映“一把手”用人问题或严重思想作风问题", "About a principal's use of people or conduct"),
+    "found_in_appraisal_or_inspection": ("在干部考察考核检查中发现", "Found in an appraisal or inspection"),
+    "against_unit": ("反映单位问题（一案双查）", "About the unit as a whole"),
+    "open_leaders_inquiry": ("启动一案双查", "Leaders' inquiry opened"),
+    "source_name": ("举报来源", "Source"),
+    "next_follow_up": ("下次跟进日期", "Next follow-up"),
+    "finding": ("调查结论", "Finding"),
 })
 
 
@@ -487,6 +495,18 @@ def assign_down(ctx: HandlerContext) -> dict[str, Any]:
 
 def _assignment(session: Session, complaint_case_id: int) -> Complaint | None:
     return by_case(session, complaint_case_id)
+
+
+@handler("complaint.check_assignment")
+def check_assignment(ctx: HandlerContext) -> dict[str, Any]:
+    """An assignment case belongs to a complaint routed 交办 to this very unit and not yet assigned: one opened by
+    hand for anything else is refused at its start."""
+    complaint = _assignment(ctx.session, int(ctx.data.get("complaint_case_id") or 0))
+    if complaint is None or complaint.routing != "assign" or complaint.assignment_case_id is not None:
+        raise InvalidData("没有待交办的举报件", details={"complaint_case_id": ["该项目不是待交办的举报件"]})
+    if complaint.unit != ctx.unit:
+        raise InvalidData("承办单位应为被反映单位", details={"unit": [f"应为 {complaint.unit}"]})
+    return {"complaint_id": complaint.id}
 
 
 @handler("complaint.report_assigned_result")

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import delete
@@ -22,6 +24,7 @@ from handlers import complaint as records
 from handlers.accountability import decisions_for
 from handlers.complaint import ROUTINGS, SOURCES, Complaint, ComplaintInformant, Filters
 from handlers import units as org_units
+from handlers.office_sheets import workbook_bytes
 
 from .auth import current_actor, engine
 
@@ -158,17 +161,54 @@ def register():
 
 
 # --- list ---------------------------------------------------------------------------------------
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filters() -> Filters:
+    args = request.args
+    return Filters(state=args.get("state", "") if args.get("state", "") in STATES else "",
+                   unit=args.get("unit", "").strip()[:200],
+                   source=args.get("source", "") if args.get("source", "") in SOURCES else "",
+                   routing=args.get("routing", "") if args.get("routing", "") in ROUTINGS else "")
+
+
+def _rows(session, filters: Filters, now) -> list[Complaint]:
+    actor = current_actor()
+    return [c for c in records.search(session, filters, now) if _visible(actor, c)]
+
+
+@bp.route("/list.xlsx")
+@login_required
+def export():
+    """The complaint ledger (信访举报台账) as filtered; never the informant, whoever downloads it."""
+    filters = _filters()
+    now = engine().clock()
+    today = office_date(now)
+    with engine().db.reading() as session:
+        rows = _rows(session, filters, now)
+        table = [[c.id, c.received_on.isoformat(), c.source_name, c.unit, c.subject_name, c.subject_post, c.summary,
+                  ("是" if c.must_investigate else "否") if c.must_investigate is not None else "",
+                  "；".join(c.reasons), c.routing_name if c.routing else ("存档答复" if c.handling_decision == "file" else ""),
+                  c.handling_body, c.investigation_due.isoformat() if c.investigation_due else "", c.finding_name,
+                  c.reply_due.isoformat() if c.reply_due else "", c.reply_status_name,
+                  c.replied_on.isoformat() if c.replied_on else "", "逾期" if c.overdue(today) else "", c.status_name]
+                 for c in rows]
+    columns = ["编号", "收件日期", "来源", "被反映单位", "被反映人", "职务", "反映问题", "是否必查", "必查理由", "办理方式",
+               "承办机关", "调查期限", "调查结论", "答复期限", "答复情况", "答复日期", "逾期", "状态"]
+    body = workbook_bytes("信访举报台账", columns, table, sheet_name="信访举报",
+                          subtitle=f"截至 {today.isoformat()}，共 {len(table)} 件")
+    name = quote(f"信访举报台账-{today.isoformat()}.xlsx")
+    return Response(body, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
 @bp.route("/")
 @login_required
 def index():
     actor = current_actor()
-    filters = Filters(state=request.args.get("state", "") if request.args.get("state", "") in STATES else "",
-                      unit=request.args.get("unit", "").strip()[:200],
-                      source=request.args.get("source", "") if request.args.get("source", "") in SOURCES else "",
-                      routing=request.args.get("routing", "") if request.args.get("routing", "") in ROUTINGS else "")
+    filters = _filters()
     now = engine().clock()
     with engine().db.reading() as session:
-        rows = [c for c in records.search(session, filters, now) if _visible(actor, c)]
+        rows = _rows(session, filters, now)
         unit_names = [u for u in records.units_with_complaints(session)
                       if actor.operator or actor.units is None or u in actor.units]
         for c in rows:

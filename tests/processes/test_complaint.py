@@ -495,3 +495,14 @@ def test_a_notice_without_complaints_opens_nothing(world, key):
     assert "public_complaint_case_ids" not in data_of(engine, audit)
     with engine.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(Complaint)) == 0
+
+
+def test_an_assignment_opened_by_hand_for_a_complaint_not_assigned_is_refused(world):
+    engine, _ = world
+    case_id = start(engine, has_specific_clues=True)
+    with pytest.raises(InvalidData) as refused:
+        engine.start_case("complaint_assignment", {"unit": "戴窑镇", "complaint_case_id": case_id, "summary": "x",
+                                                   "investigation_deadline": "2027-03-20"}, as_user(engine, "discipline"))
+    assert "complaint_case_id" in refused.value.details
+    with engine.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.process_key == "complaint_assignment")) == 0

@@ -185,3 +185,21 @@ def test_an_accountability_outcome_shows_on_the_complaint_and_in_the_integrity_f
         person_id = s.scalar(select(Person.id).where(Person.id_number == ID_A))
     integrity = text(login(world, "organization").get(f"/integrity/{person_id}"))
     assert "降职" in integrity and "决策失误" in integrity and "2029-03-01 前不得提拔" in integrity
+
+
+@pytest.mark.parametrize("username", ["discipline", "supervisor"])
+def test_the_ledger_exports_as_filtered_without_the_informant(world, username):
+    import io
+
+    from openpyxl import load_workbook
+
+    register(world)
+    register(world, complaint_unit="沙沟镇", summary="上班时间打牌")
+    response = login(world, username).get("/complaints/list.xlsx?unit=沙沟镇")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "信访举报台账" in cells and "上班时间打牌" in cells and "镇政府违规发放津补贴" not in cells
+    assert "举报电话" in cells and "是" in cells
+    assert not any(INFORMANT in c or CONTACT in c for c in cells)
+    assert login(world, "organization").get("/complaints/list.xlsx").status_code == 403
