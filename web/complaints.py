@@ -27,6 +27,7 @@ from handlers import units as org_units
 from handlers.office_sheets import workbook_bytes
 
 from .auth import current_actor, engine
+from .i18n import english
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -50,6 +51,27 @@ def may_register(actor) -> bool:
 def sees_informant(actor) -> bool:
     """The discipline body alone (seed 002: 举报人 protected); not the leading office, not supervisors."""
     return "discipline" in actor.roles
+
+
+@bp.context_processor
+def _names():
+    """`named(table, code)`: a code by its name in the reader's language (the tables hold (中文, English))."""
+    from handlers.accountability import ROLES, SEVERITIES
+    from handlers.complaint import FINDINGS, REPLY_METHODS, REPLY_STATUSES, STATUSES
+    from handlers.integrity_file import GROUNDS, OUTCOMES
+
+    tables = {"source": SOURCES, "routing": ROUTINGS, "finding": FINDINGS, "reply": REPLY_STATUSES,
+              "method": REPLY_METHODS, "status": STATUSES, "outcome": OUTCOMES, "ground": GROUNDS,
+              "severity": SEVERITIES, "role": ROLES, "state": STATES}
+    en = english()
+
+    def named(table: str, code: str) -> str:
+        pair = tables[table].get(code)
+        if not pair:
+            return code or "—"
+        return pair[1][:1].upper() + pair[1][1:] if en else pair[0]
+
+    return {"named": named}
 
 
 @bp.before_request

@@ -203,3 +203,14 @@ def test_the_ledger_exports_as_filtered_without_the_informant(world, username):
     assert "举报电话" in cells and "是" in cells
     assert not any(INFORMANT in c or CONTACT in c for c in cells)
     assert login(world, "organization").get("/complaints/list.xlsx").status_code == 403
+
+
+def test_codes_read_as_names_in_either_language(world):
+    complaint_id, _ = register(world)
+    client = login(world, "discipline")
+    chinese = text(client.get(f"/complaints/{complaint_id}"))
+    assert "举报电话" in chinese and "办理中" in chinese and "hotline" not in chinese
+    english = text(client.get(f"/complaints/{complaint_id}?lang=en"))
+    assert "Hotline" in english and "Reply pending" in english
+    listing = text(client.get("/complaints/?lang=en"))
+    assert "Reply overdue" in listing and "Hotline" in listing
