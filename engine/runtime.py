@@ -472,7 +472,10 @@ def step_form(session: Session, case_id: int, form: dict[str, Any] | None, data:
 
 
 def _title(data: dict[str, Any], default: str) -> str:
-    parts = [str(data.get(k)) for k in ("cadre_name", "post") if data.get(k)]
+    """"张伟 镇党委书记（戴窑镇）" for a cadre's case; a case about something else is named by its start form's
+    `case_title` or `title` (a key task, a campaign), else by its process; then its unit."""
+    named = next((str(data[k]).strip() for k in ("case_title", "title") if isinstance(data.get(k), str) and data[k].strip()), "")
+    parts = [named] if named else [str(data.get(k)) for k in ("cadre_name", "post") if data.get(k)] or [default]
     if data.get("unit"):
         parts.append(f"（{data['unit']}）")
     return " ".join(parts)[:500] or default

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -32,12 +33,15 @@ def test_a_case_from_start_to_the_parallel_reviews(duban):
     out = duban("deploy", str(PROCESSES)).stdout.splitlines()
     processes = [line.split() for line in out if not line.startswith("决策表 ")]
     tables = [line.split()[1:] for line in out if line.startswith("决策表 ")]
-    assert sorted(p[:2] for p in processes) == [["joint_audit_suzhou", "1"], ["joint_audit_xinghua", "1"]]
-    assert sorted(t[:2] for t in tables) == [["audit_required", "1"], ["demerit_consequence", "1"],
-                                             ["evaluation_grade", "1"]]
+    library = sorted(re.findall(r'<bpmn:process id="([^"]+)"', "".join(f.read_text() for f in PROCESSES.glob("*.bpmn"))))
+    assert {"joint_audit_suzhou", "joint_audit_xinghua", "accountability_campaign", "complaint"} <= set(library)
+    assert sorted(p[:2] for p in processes) == [[key, "1"] for key in library]
+    decisions = sorted(f.stem for f in (PROCESSES / "decisions").glob("*.dmn"))
+    assert {"audit_required", "demerit_consequence", "evaluation_grade", "must_investigate"} <= set(decisions)
+    assert sorted(t[:2] for t in tables) == [[d, "1"] for d in decisions]
     assert all(len(line[2]) == 64 for line in processes + tables)
     again = duban("deploy", str(PROCESSES)).stdout
-    assert again.count("(unchanged)") == 5  # identical files are a no-op
+    assert again.count("(unchanged)") == len(library) + len(decisions)  # identical files are a no-op
 
     case_id = int(duban("start", "joint_audit_xinghua", "--as", "organization", "--data", json.dumps(CASE_FACTS)).stdout)
     items = json.loads(duban("tasks", "--case", str(case_id), "--as", "organization", "--json").stdout)
