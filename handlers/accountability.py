@@ -29,7 +29,6 @@ ROLES = {"subject": ("被反映人", "Person concerned"), "principal": ("主要�
 code_names({**SEVERITIES, **{g: GROUNDS[g] for g in ACCOUNTABILITY_GROUNDS}, **OUTCOMES})
 
 field_titles({
-    "proposed_outcome": ("建议处理方式", "Proposed outcome"),
     "proposed_outcome_name": ("建议处理方式", "Proposed outcome"),
     "proposal_reason": ("建议理由", "Why proposed"),
     "outcome_changed": ("改定处理方式", "Outcome changed"),

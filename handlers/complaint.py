@@ -69,8 +69,7 @@ field_titles({
     "complaint_unit": ("被反映单位", "Unit concerned"),
     "must_investigate": ("是否必查", "Must be investigated"),
     "must_investigate_reasons": ("必查理由", "Why it must be investigated"),
-    "reason_code": ("必查情形", "Must-investigate grounds"),
-    "reason": ("必查理由", "Why it must be investigated"),
+    "must_reason": ("必查理由", "Why it must be investigated"),
     "routing_name": ("办理方式", "Routing"),
     "finding_name": ("调查结论", "Finding"),
     "reply_status_name": ("答复情况", "Reply"),
@@ -424,9 +423,9 @@ def register(ctx: HandlerContext) -> dict[str, Any]:
 @handler("complaint.record_assessment")
 def record_assessment(ctx: HandlerContext) -> dict[str, Any]:
     """The must_investigate table (COLLECT) gave a list per output, or nothing when no rule fired."""
-    flags = ctx.data.get("must_investigate")
+    flags = ctx.data.get("must_investigate_hit")
     flags = flags if isinstance(flags, list) else [flags] if flags is not None else []
-    reasons = ctx.data.get("reason")
+    reasons = ctx.data.get("must_reason")
     reasons = reasons if isinstance(reasons, list) else [reasons] if reasons else []
     must = any(f is True for f in flags)
     complaint = _complaint(ctx)
@@ -434,8 +433,6 @@ def record_assessment(ctx: HandlerContext) -> dict[str, Any]:
     complaint.must_reasons = json.dumps([str(r) for r in reasons], ensure_ascii=False)
     ctx.data["must_investigate"] = must
     ctx.data["must_investigate_reasons"] = "；".join(str(r) for r in reasons) if reasons else "不属四个必查情形"
-    ctx.data.pop("reason", None)
-    ctx.data.pop("reason_code", None)
     return {"must_investigate": must, "reasons": reasons}
 
 

@@ -82,7 +82,7 @@ def test_must_investigate_each_row_gives_its_reason(world, flag):
     engine, _ = world
     with engine.db.reading() as s:
         result = decide(s, "must_investigate", {**NONE, flag: True})
-    assert result["must_investigate"] == [True] and result["reason"] == [FOUR[flag]]
+    assert result["must_investigate_hit"] == [True] and result["must_reason"] == [FOUR[flag]]
 
 
 def test_must_investigate_collects_every_reason_and_none_when_no_row_fires(world):
@@ -90,7 +90,7 @@ def test_must_investigate_collects_every_reason_and_none_when_no_row_fires(world
     with engine.db.reading() as s:
         every = decide(s, "must_investigate", {k: True for k in FOUR})
         nothing = decide(s, "must_investigate", NONE)
-    assert every["reason"] == list(FOUR.values())
+    assert every["must_reason"] == list(FOUR.values())
     assert nothing == {}
 
 
