@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
@@ -205,6 +206,13 @@ def _removable(workflow: BpmnWorkflow, task) -> bool:
     )
 
 
+def _counted_by_join(task) -> bool:
+    """A join's instance whose parent tells the join which branch arrived: SpiffWorkflow's parallel and inclusive
+    joins count a branch by the spec of each instance's parent, cancelled instances (an earlier branch's, cancelled
+    when the next arrived) included. Splice that parent out and the join waits for the branch forever."""
+    return isinstance(task.task_spec, Join) and len(task.task_spec.inputs) > 1
+
+
 def prune_history(workflow: BpmnWorkflow) -> int:
     """Drop finished tasks nothing live depends on; returns how many were dropped."""
     root = workflow.task_tree
@@ -232,7 +240,7 @@ def prune_history(workflow: BpmnWorkflow) -> int:
         if parent is None or parent is root or not _removable(workflow, task) or not _removable(workflow, parent):
             continue
         child = task.children[0]
-        if child is None or not _finished(child):
+        if child is None or not _finished(child) or _counted_by_join(child):
             continue
         parent._children = [child.id if c == task.id else c for c in parent._children]
         child._parent = parent.id

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from engine.models import Attachment, Case, Event
 from handlers.records import FollowUpVisit
 from handlers.rectification import ROUNDS_KEPT
-from tests.conftest import CASE_FACTS, as_user, complete_step, ready_steps
+from tests.conftest import CASE_FACTS, as_user, complete_step, make_engine, ready_steps
 from tests.processes.walk import walk
 
 ROUNDS = 1000
@@ -58,3 +59,16 @@ def test_one_thousand_rectification_rounds_then_the_report(engine):
         assert completed == BEFORE_ROUNDS + 3 * ROUNDS - 1 + REPORT_STEPS
         state = json.loads(s.get(Case, case_id).state_json)
         assert len(state["tasks"]) < 40
+
+
+def test_a_three_way_join_fires_after_its_branches_arrived_in_separate_steps(tmp_path):
+    # Pruning once spliced out the step before a cancelled join instance (the first branch's, cancelled when
+    # the second arrived): the join then never counted the first branch, and the case waited forever.
+    engine = make_engine(f"sqlite:///{tmp_path / 'j.db'}")
+    engine.deploy([str(Path(__file__).resolve().parents[1] / "fixtures" / "three_way_join")])
+    case_id = engine.start_case("three_way_join", {})
+    for step in ("a", "b", "c"):
+        assert step in ready_steps(engine, case_id)
+        complete_step(engine, case_id, step, note="办完")
+        engine.live._entries.clear()  # each branch arrives in its own step, from the stored state
+    assert ready_steps(engine, case_id) == ["after"]
