@@ -214,3 +214,33 @@ def test_codes_read_as_names_in_either_language(world):
     assert "Hotline" in english and "Reply pending" in english
     listing = text(client.get("/complaints/?lang=en"))
     assert "Reply overdue" in listing and "Hotline" in listing
+
+
+def test_a_supervisor_of_some_units_sees_their_complaints_only(world):
+    from engine.accounts import add_user
+
+    with world["engine"].db.transaction() as s:
+        add_user(s, "sup_shagou", "correct horse battery", ["supervisor"], ["沙沟镇"])
+    daiyao, _ = register(world)
+    shagou, _ = register(world, complaint_unit="沙沟镇")
+    client = world["app"].test_client()
+    assert client.post("/login", data={"username": "sup_shagou", "password": "correct horse battery"}).status_code == 302
+    listing = text(client.get("/complaints/"))
+    assert f'data-complaint="{shagou}"' in listing and f'data-complaint="{daiyao}"' not in listing
+    assert client.get(f"/complaints/{daiyao}").status_code == 404
+    assert client.get(f"/complaints/{shagou}").status_code == 200
+
+
+def test_a_complaint_from_the_pre_audit_notice_links_back_to_the_audit(world):
+    from tests.conftest import CASE_FACTS, as_user
+    from tests.processes.walk import walk
+
+    eng = world["engine"]
+    audit = eng.start_case("joint_audit_xinghua", dict(CASE_FACTS), as_user(eng, "organization"))
+    walk(eng, audit, until="pre_audit_publicity")
+    complete_step(eng, audit, "pre_audit_publicity", public_complaints=[{"summary": "超职数配备干部"}])
+    (case_id,) = eng.case(audit)["data"]["public_complaint_case_ids"]
+    with eng.db.reading() as s:
+        complaint_id = s.scalar(select(Complaint.id).where(Complaint.case_id == case_id))
+    page = text(login(world, "discipline").get(f"/complaints/{complaint_id}"))
+    assert f'class="origin" href="/cases/{audit}"' in page and "审前公示" in page and "超职数配备干部" in page
