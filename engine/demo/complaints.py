@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from .org import GAOGUAN
 from .places import UNIT_ACCOUNT_UNIT
 from .walker import Walker, at_office
@@ -29,11 +31,16 @@ def id_number(base17: str) -> str:
 
 def _register(walker: Walker, received_on: date, flags: dict[str, bool], **fields: str) -> int:
     from handlers import complaint as records
+    from handlers.campaign.records import Campaign, CampaignUnit
 
     actor = walker.actor(DISCIPLINE)
     with walker.engine.db.transaction() as session:
+        # a complaint about a unit of the running campaign is one of the campaign's (调查核实, seed 003)
+        campaign_id = session.scalar(select(Campaign.id).join(CampaignUnit, CampaignUnit.campaign_id == Campaign.id)
+                                     .where(Campaign.status == "running", Campaign.parent_id.is_(None),
+                                            CampaignUnit.unit == fields["unit"]))
         row = records.new_complaint(session, actor=actor.username, now=walker.clock.now, received_on=received_on,
-                                    **fields)
+                                    campaign_id=campaign_id, **fields)
         data = records.start_data(row, specific_clues=flags.get("clues"),
                                   about_principal_conduct=flags.get("principal", False),
                                   found_in_check=flags.get("check", False), against_unit=flags.get("unit", False))

@@ -55,7 +55,7 @@ def walkthrough(engine: Engine, case_ids: list[int]) -> str:
   直办件查实：郑凯文 信访约谈，已记入廉政档案；交办戴窑镇的一件由 unit（戴窑镇党政办）调查核实
 
 五式履责（任何账号 → 五式履责 /responsibility）:
-  戴窑镇、兴化市财政局、安丰镇的年度重点任务，按季度红黄绿亮灯；戴窑镇“一卡通”专项治理已销号
+  戴窑镇、兴化市财政局、安丰镇和省交通运输厅、省审计厅的年度重点任务，按季度红黄绿亮灯；戴窑镇“一卡通”专项治理已销号
 
 命令行 (CLI):
   .venv/bin/duban tasks --as organization

@@ -1,6 +1,6 @@
-"""五式履责 (seed 004): this year's key tasks (党风廉政建设重点任务) of four of Xinghua's units, each entered in
-February with its responsible leader, lead office, target, measures and milestones, progress reported by the
-unit's clerk, and lit red / yellow / green each quarter by the discipline body once the quarter is over; one
+"""五式履责 (seed 004): this year's key tasks (党风廉政建设重点任务) of three of Xinghua's units and two of the
+campaign's, each entered in February with its responsible leader, lead office, target, measures and milestones,
+progress reported by the unit's clerk, and lit red / yellow / green each quarter by the discipline body once the quarter is over; one
 task closed (销号) in the third quarter after review. The year is the one whose third quarter is over (at New
 Year's the year just ended, its fourth quarter still to be rated).
 """
@@ -23,10 +23,17 @@ TASKS = [
     ("兴化市财政局", "unit_xh_czj", "政府采购领域廉政风险防控", "党组成员、副局长 孙立新", "政府采购管理科",
      "政府采购项目全流程电子化，廉政风险点全部建立防控措施", "梳理采购环节风险点；推行电子卖场；开展供应商评价",
      ("green", "red", "yellow"), False),
-    ("安丰镇", "unit_anfeng", "征地拆迁补偿资金监管", "镇党委书记（第一责任人）", "党政办、财政所",
+    ("省交通运输厅", "unit_hb_jtt", "窗口单位作风效能专项整治", "党组成员、副厅长 程国强", "办公室、政务服务处",
+     "政务服务窗口群众满意率达到95%以上，“庸懒散软”问题件件整改", "推行首问负责、限时办结；明查暗访常态化；问题曝光通报",
+     ("green", "yellow", "red"), False),
+    ("省审计厅", "unit_hb_sjt", "审计项目廉政纪律执行", "党组成员、副厅长 邓亚军", "法规处、机关纪委",
+     "审计组执行“八不准”纪律零违规", "审计项目廉政回访全覆盖；审计组廉政监督员制度",
+     ("green", "green", "green"), False),
+    ("安丰镇", "unit_anfeng", "征地拆迁补偿资金监管", "镇党委副书记 吴海涛", "党政办、财政所",
      "补偿资金专户管理、直达农户，杜绝挤占挪用", "补偿方案公示；资金专户封闭运行；纪委全程监督发放",
      ("yellow", "red", "red"), False),
 ]
+PROGRESS = {"green": "按计划推进", "yellow": "个别节点滞后，正在追赶", "red": "节点未按期完成，部分措施尚未落实"}
 REASONS = {"red": "未按时间节点完成，整改推进缓慢", "yellow": "部分节点滞后，需加快推进", "green": ""}
 
 
@@ -52,7 +59,7 @@ def plan(walker: Walker, today: date) -> None:
             if reported < today:
                 walker.plan(at_office(reported, 11, n * 5), lambda n=n, q=q, done=done, clerk=clerk: walker.complete(
                     cases[n], "update_progress", {"action": "progress", "percent": done,
-                                                  "progress_text": f"第{'一二三'[q - 1]}季度：按计划推进，完成进度约{done}%。"}, clerk))
+                                                  "progress_text": f"第{'一二三'[q - 1]}季度：{PROGRESS[light]}，完成进度约{done}%。"}, clerk))
             rated = date(year, q * 3 + 1, 1) + timedelta(days=3 + n % 3)
             if rated < today:
                 walker.plan(at_office(rated, 15, n * 5, not_before=date(year, q * 3 + 1, 1)),

@@ -382,6 +382,7 @@ def test_complaints_one_per_routing_one_reply_overdue_one_filed(world):
     assert sum(c.reply_overdue(today) for c in complaints) == 1
     assert any(c.anonymous for c in complaints) and any(not c.anonymous for c in complaints)
     assert len(sanctions) == 1 and sanctions[0].cadre_name == "郑凯文"
+    assert {c.unit for c in complaints if c.campaign_id} == {"省交通运输厅", "省高管局", "省市场监管局", "省人社厅"}
 
 
 def test_key_tasks_lit_each_quarter_and_one_closed(world):
@@ -391,6 +392,7 @@ def test_key_tasks_lit_each_quarter_and_one_closed(world):
     year = (_day(engine.clock()) - timedelta(days=100)).year
     with engine.db.reading() as session:
         counts = light_counts(session, None, year)
-    assert set(counts) == {"戴窑镇", "兴化市财政局", "安丰镇"} and counts["戴窑镇"]["closed"] == 1
+    assert set(counts) == {"戴窑镇", "兴化市财政局", "安丰镇", "省交通运输厅", "省审计厅"}
+    assert counts["戴窑镇"]["closed"] == 1
     total = {light: sum(c[light] for c in counts.values()) for light in ("red", "yellow", "green")}
     assert all(total.values()), total
