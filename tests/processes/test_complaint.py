@@ -506,3 +506,27 @@ def test_an_assignment_opened_by_hand_for_a_complaint_not_assigned_is_refused(wo
     assert "complaint_case_id" in refused.value.details
     with engine.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(Case).where(Case.process_key == "complaint_assignment")) == 0
+
+
+def test_no_start_of_a_complaint_can_carry_the_informant_into_case_data(world):
+    engine, _ = world
+    with pytest.raises(InvalidData) as refused:  # the API and the generic start page use the same start form
+        start(engine, informant_name="钱七", informant_contact="13900000000")
+    assert "informant_name" in refused.value.one_line()
+    with engine.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_the_leaders_inquiry_names_the_units_principal_from_the_unit_register(world):
+    from handlers import units
+
+    engine, _ = world
+    with engine.db.transaction() as s:
+        units.ensure(s, "戴窑镇", kind="town", principal="李强")
+    case_id = start(engine, has_specific_clues=True, against_unit=True)
+    _to_decision(engine, case_id, severity="minor")
+    complete_step(engine, case_id, "decide_accountability", accountability_outcome="admonition_talk",
+                  cadre_id_number=ID_A, **DECISION)
+    inquiry = engine.case(data_of(engine, case_id)["inquiry_case_id"])
+    assert inquiry["data"]["cadre_name"] == "李强" and inquiry["title"].startswith("李强")
+    assert inquiry["data"]["original_finding"] == "信访约谈（张伟）"
