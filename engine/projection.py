@@ -138,7 +138,7 @@ def sync_work_items(
         due = due_at(now, step.get("due_in"), task.data)
         new.append(dict(
             case_id=case.id, task_id=task_id, step_id=sid, step_name=step.get("name") or sid,
-            role=step.get("role") or "", unit=case.unit, assignee=None, status="ready", process_key=case.process_key,
+            role=step.get("role") or "", unit=_unit_of(task, step, case), assignee=None, status="ready", process_key=case.process_key,
             created_at=now, due_at=due, completed_at=None, completed_by=None, reminded_at=None, escalated_at=None,
         ))
         if due is not None:
@@ -149,6 +149,12 @@ def sync_work_items(
             row["id"] = item_id
     dated = {row.id for row in existing if row.due_at is not None}
     return Projected(new, [c["item_id"] for c in closing if c["item_id"] in dated], min(dues) if dues else None)
+
+
+def _unit_of(task, step: dict[str, Any], case: CaseState) -> str:
+    """The case's unit, or the unit named by the step's `unitFrom` field of the task's data."""
+    named = task.data.get(step["unit_from"]) if step.get("unit_from") else None
+    return str(named).strip()[:200] if isinstance(named, str) and named.strip() else case.unit
 
 
 def summarise(case: CaseState, workflow: BpmnWorkflow, ready_tasks: list, catalogue: dict[str, Any],

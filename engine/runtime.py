@@ -476,7 +476,7 @@ def _title(data: dict[str, Any], default: str) -> str:
     `case_title` or `title` (a key task, a campaign), else by its process; then its unit."""
     named = next((str(data[k]).strip() for k in ("case_title", "title") if isinstance(data.get(k), str) and data[k].strip()), "")
     parts = [named] if named else [str(data.get(k)) for k in ("cadre_name", "post") if data.get(k)] or [default]
-    if data.get("unit"):
+    if data.get("unit") and not (named and str(data["unit"]) in named):  # "活动（省审计厅）" names its unit already
         parts.append(f"（{data['unit']}）")
     return " ".join(parts)[:500] or default
 

@@ -135,6 +135,9 @@ def _step(el, lanes, forms) -> dict[str, Any]:
         "form_file": form_file,
         "form": forms.get(form_file) if form_file else None,
         "due_in": props.get("dueIn"),
+        # The unit whose clerks do this step, when it is not the case's own: a case-data field naming it (the
+        # office above reviewing a unit's deliverable works in the unit's case, on its own unit's scope).
+        "unit_from": props.get("unitFrom") or None,
         "instructions": (instructions.text or "").strip() if instructions is not None else "",
         "instructions_en": (props.get("instructions_en") or "").strip(),
     }

@@ -234,6 +234,9 @@ class _FileCheck:
             if spec is None and (_ISO_LOOKING.match(value) or expressions.check_expression(value)):
                 self.add(el.sourceline, el.get("id"), f"dueIn 应为 ISO 8601 时长 (如 P5D) 或给出日期的表达式 "
                          f"(如 rectification_deadline), 实为 {value!r}", "timer.invalid")
+        if "unitFrom" in props and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,99}", props["unitFrom"][0].strip()):
+            self.add(el.sourceline, el.get("id"), f"unitFrom 应为项目数据中给出单位名称的字段名 (如 issuing_office), "
+                     f"实为 {props['unitFrom'][0]!r}", "unit_from.invalid")
         if FORM_PROPERTY not in props:
             return
         name, _ = props[FORM_PROPERTY]

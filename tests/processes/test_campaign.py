@@ -361,3 +361,30 @@ def test_a_two_level_cascade_province_bureau_units(world):
     assert deliverable(engine, province.id, BUREAU, "work_plan").status == "pending"
     # a sub-unit's deliverable is the bureau's campaign's, not the province's
     assert deliverable(engine, province.id, SUB_UNITS[0], "work_plan") is None
+
+
+def test_each_review_is_the_issuing_offices_so_a_bureau_never_reviews_what_it_sends_up(world):
+    engine, clock, runner = world
+    with engine.db.transaction() as s:  # the bureau's own campaign office: its unit and those under it
+        add_user(s, "office_bureau", "demo", ["leading_office"], [BUREAU, *SUB_UNITS], display_name="省高管局治庸办", demo=True)
+    province = campaign_of(engine, launch(engine, [BUREAU, AUDIT]))
+    bureau_case = unit_cases(engine, province.id)[BUREAU]
+    complete_step(engine, bureau_case, "cascade", launch_down=True, sub_units=list(SUB_UNITS),
+                  child_publicity_start="2027-08-15")
+    with engine.db.reading() as s:
+        child = s.scalar(select(Campaign).where(Campaign.parent_id == province.id))
+    first = unit_cases(engine, child.id)[SUB_UNITS[0]]
+    clock.now = bj(2027, 8, 15, 0, 0, 1)
+    runner.run_due()
+    complete_step(engine, bureau_case, "submit_work_plan")
+    complete_step(engine, first, "submit_work_plan")
+    own, below = item(engine, bureau_case, "review_work_plan"), item(engine, first, "review_work_plan")
+    assert (own["unit"], below["unit"]) == (PROVINCE, BUREAU)
+    office = as_user(engine, "office_bureau")
+    inbox = {(i["case_id"], i["step_id"]) for i in engine.tasks(office)}
+    assert (first, "review_work_plan") in inbox and (bureau_case, "review_work_plan") not in inbox
+    with pytest.raises(Exception) as refused:
+        engine.complete(own["id"], example_data(own["form"], work_plan_decision="accept"), office)
+    assert "无权" in str(refused.value)
+    engine.complete(below["id"], example_data(below["form"], work_plan_decision="accept"), office)
+    assert deliverable(engine, child.id, SUB_UNITS[0], "work_plan").status == "accepted"
