@@ -97,11 +97,12 @@ def demo_clerks(seed_value: int = 2026) -> list[tuple[str, str, str]]:
 
 def demo_offices() -> list[tuple[str, str, list[str], list[str]]]:
     """(username, display name, roles, units) of the offices scoped to some units: 省高管局's campaign office,
-    which reviews what its own sub-units hand in."""
-    from .org import GAOGUAN_OFFICE, GAOGUAN_UNITS
+    which runs 省高管局's own campaign (its case is 省高管局's) and reviews what its sub-units hand in (those reviews
+    are on 省高管局's scope, unitFrom) — never what 省高管局 itself sends up to the province."""
+    from .org import GAOGUAN, GAOGUAN_OFFICE, GAOGUAN_UNITS
 
     username, display = GAOGUAN_OFFICE
-    return [(username, display, ["leading_office"], list(GAOGUAN_UNITS))]
+    return [(username, display, ["leading_office"], [GAOGUAN, *GAOGUAN_UNITS])]
 
 
 def _plan(rng: random.Random, names: Names, key: str, unit: Unit, post: str, leaving: bool) -> Plan:
