@@ -39,7 +39,7 @@ def add_user(session: Session, username: str, password: str, roles: list[str], u
 
 DEMO_ROLE_NAMES = {"organization": "组织部干部监督科（演示）", "staffing": "编办监督检查科（演示）",
                    "audit": "审计局经济责任审计科（演示）", "discipline": "纪委监委（演示）",
-                   "leading_office": "三责联审领导小组办公室（演示）", "supervisor": "三责联审领导小组（演示）",
+                   "leading_office": "领导小组办公室（三责联审、治庸问责，演示）", "supervisor": "三责联审领导小组（演示）",
                    "designer": "流程设计员（演示）"}
 
 
