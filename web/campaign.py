@@ -77,7 +77,9 @@ def index():
             mine = [(row, campaign) for row, campaign in rows]
         offices = [u for u in org_units.all_active(session) if actor.in_scope(u.name)]
         all_units = org_units.all_active(session)
+        unit_tree = [r for r in org_units.tree(session) if r.unit.active]
     return render_template("campaign/index.html", campaigns=campaigns, mine=mine, offices=offices, all_units=all_units,
+                           unit_tree=unit_tree,
                            statuses=CAMPAIGN_STATUSES, year=_today().year, may_draft=_may_draft(),
                            values=request.form if request.method == "POST" else {})
 
