@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.errors import InvalidData
@@ -284,7 +284,7 @@ def complaint_counts(session: Session, units: list[str] | None, campaign_id: int
                      now: datetime | None = None) -> dict[str, dict[str, int]]:
     """Per unit concerned: received, answered (reply sent), overdue (reply or investigation past its deadline and
     not done), open. `units` None: every unit; `campaign_id`: that campaign's complaints only."""
-    today = office_date(now or datetime.utcnow())
+    today = office_date(now or datetime.now(timezone.utc).replace(tzinfo=None))
     query = select(Complaint).where(Complaint.case_id.is_not(None))
     if units is not None:
         if not units:
@@ -366,20 +366,11 @@ def from_case(session: Session, case_ids: Iterable[int]) -> list[Complaint]:
                                 .order_by(Complaint.id)))
 
 
-def count_open(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Complaint)
-                          .where(Complaint.case_id.is_not(None), Complaint.status == "open")) or 0
-
-
 def _complaint(ctx: HandlerContext) -> Complaint:
     complaint = by_case(ctx.session, ctx.case_id)
     if complaint is None:
         raise InvalidData("本项目没有对应的举报登记", details={"complaint_id": ["未找到"]})
     return complaint
-
-
-def _case_exists(session: Session, case_id: int) -> bool:
-    return session.get(Case, case_id) is not None
 
 
 # --- the process's handlers ----------------------------------------------------------------------
