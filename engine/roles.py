@@ -7,7 +7,7 @@ ROLES: dict[str, str] = {
     "audit": "审计局",
     "discipline": "纪委监委",
     "leading_office": "领导小组办公室",
-    "unit": "被审单位",
+    "unit": "基层单位",
     "supervisor": "领导小组",
     "designer": "流程设计员",
 }

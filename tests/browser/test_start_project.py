@@ -14,7 +14,7 @@ LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 def test_organization_clerk_opens_a_project_fixes_a_wrong_date_and_lands_on_it(site, page):
     base = site["base"]
     sign_in(page, base, "organization")
-    page.click("nav >> text=发起联审")
+    page.click("nav >> text=立项")
     page.wait_for_url(f"{base}/cases/new/")
     page.click("a.process-choice:has-text('三责联审（兴化）')")
     page.wait_for_url(f"{base}/cases/new/joint_audit_xinghua")

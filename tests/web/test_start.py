@@ -42,7 +42,7 @@ def cases(world) -> int:
 
 def test_the_organization_clerk_picks_the_citys_process_and_opens_a_project(world):
     client = login(world, "organization")
-    assert "发起联审" in page(client.get("/"))
+    assert "立项" in page(client.get("/"))
     choices = page(client.get("/cases/new/"))
     assert "三责联审（兴化）" in choices and "三责联审（苏州）" in choices
     form = page(client.get("/cases/new/joint_audit_xinghua"))
@@ -71,10 +71,10 @@ def test_errors_are_shown_at_their_fields_and_nothing_is_created(world):
 
 def test_only_the_start_role_may_open_a_project(world):
     staffing = login(world, "staffing")
-    assert "发起联审" not in page(staffing.get("/"))
+    assert "立项" not in page(staffing.get("/"))
     assert staffing.get("/cases/new/joint_audit_xinghua").status_code == 404
     assert staffing.post("/cases/new/joint_audit_xinghua", data=FORM).status_code == 404
-    assert "没有发起联审的权限" in page(staffing.get("/cases/new/"))
+    assert "没有立项的权限" in page(staffing.get("/cases/new/"))
     assert cases(world) == 0
 
 
