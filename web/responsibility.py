@@ -46,10 +46,12 @@ def index():
         counts = key_tasks.light_counts(session, None, year)
         names = key_tasks.reporting_units(session)
         reports = {r.unit: r for r in key_tasks.reports(session, year)}
-    rows = sorted(set(names) | set(counts))
+    everyone = sorted(set(names) | set(counts))
     empty = {"red": 0, "yellow": 0, "green": 0, "unrated": 0, "closed": 0, "total": 0}
-    return render_template("responsibility/index.html", year=year, rows=[(u, counts.get(u, empty), reports.get(u))
-                                                                         for u in rows])
+    # Units with key tasks or a report this year are rows; the rest are named once below (a city has hundreds).
+    rows = [(u, counts.get(u, empty), reports.get(u)) for u in everyone if counts.get(u, empty)["total"] or u in reports]
+    idle = [u for u in everyone if not counts.get(u, empty)["total"] and u not in reports]
+    return render_template("responsibility/index.html", year=year, rows=rows, idle=idle)
 
 
 @bp.route("/red")
