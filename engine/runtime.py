@@ -85,16 +85,17 @@ class Engine:
         return results
 
     # --- start ----------------------------------------------------------------------------
-    def start_case(self, process_key: str, data: dict[str, Any], actor: Actor = OPERATOR) -> int:
-        """Start a case on the newest version of a process; returns the case id."""
+    def start_case(self, process_key: str, data: dict[str, Any], actor: Actor = OPERATOR, by_hand: bool = False) -> int:
+        """Start a case on the newest version of a process; returns the case id. `by_hand` (the generic 立项
+        page and the API) refuses processes that other cases open or that have a page of their own."""
         now = self.clock()
         with self.db.transaction() as session:
-            case, workflow = self._start(session, process_key, data, actor, now)
+            case, workflow = self._start(session, process_key, data, actor, now, by_hand)
         self.live.put(case.id, case.lock_version, workflow)
         return case.id
 
     def _start(self, session: Session, process_key: str, data: dict[str, Any], actor: Actor,
-               now: datetime) -> tuple[CaseState, BpmnWorkflow]:
+               now: datetime, by_hand: bool = False) -> tuple[CaseState, BpmnWorkflow]:
         """Open a case in `session`'s transaction: the start form checked, the engine run to its first waits."""
         version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == process_key)
                                     .order_by(ProcessVersion.version.desc()).limit(1))
@@ -102,6 +103,10 @@ class Engine:
             raise NotFound(f"流程未部署：{process_key}")
         version = self.versions.get(session, version_id)
         start = version.catalogue["start"]
+        started_from = version.catalogue.get("started_from")
+        if by_hand and started_from:
+            raise Forbidden(f"“{version.name}”不能在此立项：" + ("由其他流程开启" if started_from == "other_cases"
+                                                             else f"请在 {started_from} 办理"))
         if not actor.operator and start.get("role") and start["role"] not in actor.roles:
             raise Forbidden(f"您没有发起此流程所需的角色：{ROLES.get(start['role'], start['role'])}")
         check_form(start.get("form"), data, "立项")
@@ -124,11 +129,14 @@ class Engine:
         return case, workflow
 
     def startable(self, actor: Actor) -> list[dict[str, Any]]:
-        """The newest version of each process the actor may open a case of, with its start form."""
+        """The newest version of each process the actor may open a case of by hand, with its start form: not those
+        other cases open, nor those with a page of their own (`startedFrom`)."""
         with self.db.reading() as session:
             out = []
             for _, version_id in sorted(newest_versions(session).items()):
                 version = self.versions.get(session, version_id)
+                if version.catalogue.get("started_from"):
+                    continue
                 start = version.catalogue["start"]
                 if actor.operator or (start.get("role") in actor.roles if start.get("role") else False):
                     out.append({"process_key": version.process_key, "name": version.name, "version": version.version,

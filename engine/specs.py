@@ -162,6 +162,9 @@ def catalogue_for(process, forms: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": process.get("name") or process.get("id"),
         "name_en": _properties(process).get("name_en") or "",
+        # Where its cases are opened, when not on the generic 立项 page: "other_cases" (a campaign's units, a
+        # complaint's assignment, the yearly reports) or the path of its own page (/complaints/new).
+        "started_from": (_properties(process).get("startedFrom") or "").strip(),
         "has_timers": any(_local(el) == "timerEventDefinition" for el in process.iter()),
         "steps": steps,
         "start": start or {"name": "", "role": None, "form": None},

@@ -313,14 +313,14 @@ def start_case():
     body = _json_body({"process_key": "key", "data": "object"}, required=("process_key", "data"))
     key, actor, eng = _idempotency_key(), current_actor(), engine()
     if key is None:
-        return _created(eng.start_case(body["process_key"], body["data"], actor))
+        return _created(eng.start_case(body["process_key"], body["data"], actor, by_hand=True))
     earlier = idempotency.reserve(eng.db, actor.username, key, body["process_key"], body["data"], eng.clock())
     if earlier is not None:
         response = _created(earlier)
         response.headers["Idempotent-Replayed"] = "true"
         return response
     try:
-        case_id = eng.start_case(body["process_key"], body["data"], actor)
+        case_id = eng.start_case(body["process_key"], body["data"], actor, by_hand=True)
     except Exception:
         idempotency.abandon(eng.db, actor.username, key)  # nothing was started: the key may be used again
         raise

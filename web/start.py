@@ -70,7 +70,7 @@ def start(process_key: str):
     data = parse_submission(schema, request.form)
     try:
         check_form(schema, data, "立项")  # the units this clerk may choose, at the field
-        case_id = engine().start_case(process_key, data, current_actor())
+        case_id = engine().start_case(process_key, data, current_actor(), by_hand=True)
     except InvalidData as err:
         flash(_("表单有误，请按提示修改后再提交。"), "error")
         return _page(process, data, err.details_in(str(get_locale())), 400)

@@ -86,3 +86,19 @@ def test_a_clerk_limited_to_a_unit_opens_projects_of_that_unit_only(world):
     assert refused.status_code == 400 and "请从列表中选择" in page(refused)
     assert client.post("/cases/new/joint_audit_suzhou", data=FORM).status_code == 302
     assert cases(world) == 1
+
+
+def test_processes_other_cases_open_or_with_a_page_of_their_own_are_not_offered_here(world):
+    # A complaint is registered on /complaints/new (where the informant is kept apart); a unit's campaign case, an
+    # assignment or the leaders' inquiry is opened by another case. None of them can be started by hand.
+    client = login(world, "discipline")
+    choices = page(client.get("/cases/new/"))
+    assert "信访举报办理" not in choices and "交办件办理" not in choices and "一案双查" not in choices
+    assert client.get("/cases/new/complaint").status_code == 404
+    before = cases(world)
+    refused = client.post("/api/v1/cases", json={"process_key": "leaders_inquiry", "data": {"unit": "戴窑镇"}})
+    assert refused.status_code == 403 and "由其他流程开启" in refused.get_json()["message"]
+    office = login(world, "leading_office")
+    refused = office.post("/api/v1/cases", json={"process_key": "accountability_campaign", "data": {}})
+    assert refused.status_code == 403 and "/campaigns/" in refused.get_json()["message"]
+    assert cases(world) == before
