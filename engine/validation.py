@@ -303,10 +303,16 @@ class _FileCheck:
         parts = [c for c in el if _local(c) in ("timeDuration", "timeDate", "timeCycle")]
         if not parts:
             self.add(event.sourceline, event.get("id"), "定时器没有时间定义 (timeDuration/timeDate/timeCycle)", "timer.invalid")
+        # A timer start event opens cases by itself, before any case data exists: only a literal can say when.
+        starts_process = _local(event) == "startEvent" and _local(event.getparent()) == "process"
         for part in parts:
-            problem = timer_problem((part.text or "").strip())
+            text = (part.text or "").strip()
+            problem = timer_problem(text)
             if problem:
                 self.add(event.sourceline, event.get("id"), problem, "timer.invalid")
+            elif starts_process and _timer_literal(text) is None:
+                self.add(event.sourceline, event.get("id"), f"定时启动事件的时间必须是 ISO 8601 时间或周期"
+                         f"（如 R/2026-01-01T00:00:00+08:00/P1Y），实为 {text!r}", "timer.invalid")
 
 
 def _constant_count(text: str) -> int | None:

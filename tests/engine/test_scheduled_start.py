@@ -208,9 +208,11 @@ def test_a_timer_start_process_is_valid_and_one_started_by_hand_runs_at_once(wor
 def test_a_start_timer_that_is_not_a_literal_is_refused_at_deploy(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'd.db'}")
     path = _write(tmp_path / "p", _process("next_year", key="bad_timer"))
+    problems = validate_paths([path])  # `duban validate` says so too, at the start event
+    assert [(p.element_id, p.code) for p in problems] == [("start", "timer.invalid")] and "ISO 8601" in problems[0].message
     with pytest.raises(ValidationFailed) as err:
         engine.deploy([path])
-    assert "ISO 8601" in json.dumps(err.value.details, ensure_ascii=False)
+    assert "ISO 8601" in " ".join(str(p) for p in err.value.details)
     with engine.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(ScheduledStart)
                         .where(ScheduledStart.process_key == "bad_timer")) == 0
