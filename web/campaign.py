@@ -22,7 +22,7 @@ from handlers.campaign import dashboard as board
 from handlers.campaign import windows as w
 from handlers.campaign.records import (CAMPAIGN_STATUSES, DELIVERABLE_STATUSES, DELIVERABLES, INSPECTION_MODES, PHASES,
                                        Campaign, CampaignUnit)
-from handlers.campaign.steps import record_inspection
+from handlers.campaign.steps import office_case_title, record_inspection
 from handlers.office_sheets import workbook_bytes
 
 from .auth import current_actor, engine
@@ -158,7 +158,7 @@ def launch(campaign_id: int):
         _require_office(campaign)
         names = list(session.scalars(select(CampaignUnit.unit).where(CampaignUnit.campaign_id == campaign_id)))
         data = {"campaign_id": campaign.id, "campaign_name": campaign.name, "unit": campaign.issuing_office,
-                "year": campaign.year, "participating_units": names, "title": f"{campaign.name}（{campaign.issuing_office}牵头）"}
+                "year": campaign.year, "participating_units": names, "title": office_case_title(campaign.name, campaign.issuing_office)}
     try:
         case_id = engine().start_case("accountability_campaign", data, current_actor())
     except DubanError as err:

@@ -66,7 +66,10 @@ def plan(walker: Walker, today: date) -> None:
     state: dict[str, Any] = {}
 
     def launch() -> None:
-        data = {"campaign_name": NAME, "unit": PROVINCE_OFFICE, "year": date.fromisoformat(dates["publicity_start"]).year,
+        from handlers.campaign.steps import office_case_title
+
+        data = {"campaign_name": NAME, "unit": PROVINCE_OFFICE, "title": office_case_title(NAME, PROVINCE_OFFICE),
+                "year": date.fromisoformat(dates["publicity_start"]).year,
                 "participating_units": list(CAMPAIGN_UNITS), **dates}
         state["office_case"] = walker.engine.start_case("accountability_campaign", data, walker.actor(OFFICE))
 

@@ -78,6 +78,12 @@ def _deliverable(ctx: HandlerContext, kind: str) -> Deliverable:
     return row
 
 
+
+def office_case_title(name: str, office: str) -> str:
+    """The leading office's case of a campaign: "省直机关强力推进治庸问责工作（省高管局牵头）"."""
+    return f"{name}（{office}牵头）"
+
+
 @handler("campaign.launch")
 def launch(ctx: HandlerContext) -> dict[str, Any]:
     """The campaign this office case runs: the draft named by `campaign_id` (windows as edited on its page), or one
@@ -244,7 +250,7 @@ def cascade(ctx: HandlerContext) -> dict[str, Any]:
     row.child_campaign_id = child.id
     office_case = ctx.start_case("accountability_campaign", {
         "campaign_id": child.id, "unit": ctx.unit, "campaign_name": child.name, "year": child.year,
-        "participating_units": units, "title": f"{child.name}（{ctx.unit}牵头）"})
+        "participating_units": units, "title": office_case_title(child.name, ctx.unit)})
     ctx.data["child_campaign_id"] = child.id
     return {"launched": True, "child_campaign_id": child.id, "case_id": office_case}
 
