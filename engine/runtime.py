@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -113,7 +114,7 @@ class Engine:
         unit = str(data.get("unit") or "")
         if not actor.in_scope(unit):
             raise Forbidden(f"您无权为单位 {unit} 立项")
-        title = _title(data, version.name)
+        title = _title(data, version.name, version.catalogue.get("case_title"))
         case_id = session.execute(insert(CASES).values(
             process_version_id=version.id, process_key=process_key, title=title, unit=unit, status="running",
             current_steps="", state_json="{}", data_json="{}", lock_version=0, event_seq=0,
@@ -479,10 +480,20 @@ def step_form(session: Session, case_id: int, form: dict[str, Any] | None, data:
     return with_options(form, choices)
 
 
-def _title(data: dict[str, Any], default: str) -> str:
-    """"张伟 镇党委书记（戴窑镇）" for a cadre's case; a case about something else is named by its start form's
+_TITLE_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,99})\}")
+
+
+def _title(data: dict[str, Any], default: str, template: str | None = None) -> str:
+    """"张伟 镇党委书记（戴窑镇）" for a cadre's case; a case about something else is named by its process's
+    `caseTitle` ({field} replaced by the start data's text or number, nothing else is read), or its start form's
     `case_title` or `title` (a key task, a campaign), else by its process; then its unit."""
-    named = next((str(data[k]).strip() for k in ("case_title", "title") if isinstance(data.get(k), str) and data[k].strip()), "")
+    def field(match: re.Match) -> str:
+        value = data.get(match.group(1))
+        return str(value).strip()[:200] if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+
+    named = _TITLE_FIELD.sub(field, template).strip() if template else ""
+    named = named or next((str(data[k]).strip() for k in ("case_title", "title")
+                           if isinstance(data.get(k), str) and data[k].strip()), "")
     parts = [named] if named else [str(data.get(k)) for k in ("cadre_name", "post") if data.get(k)] or [default]
     if data.get("unit") and not (named and str(data["unit"]) in named):  # "活动（省审计厅）" names its unit already
         parts.append(f"（{data['unit']}）")

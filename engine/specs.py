@@ -165,6 +165,8 @@ def catalogue_for(process, forms: dict[str, Any]) -> dict[str, Any]:
         # Where its cases are opened, when not on the generic 立项 page: "other_cases" (a campaign's units, a
         # complaint's assignment, the yearly reports) or the path of its own page (/complaints/new).
         "started_from": (_properties(process).get("startedFrom") or "").strip(),
+        # How its cases are titled, from the start data: "信访举报第{complaint_id}号（{complaint_unit}）".
+        "case_title": (_properties(process).get("caseTitle") or "").strip(),
         "has_timers": any(_local(el) == "timerEventDefinition" for el in process.iter()),
         "steps": steps,
         "start": start or {"name": "", "role": None, "form": None},
