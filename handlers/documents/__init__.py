@@ -42,7 +42,19 @@ def lane_roles(session: Session, case: Case) -> set[str]:
     return {s.get("role") for s in steps if s and s.get("role")}
 
 
+def has_documents(case: Case) -> bool:
+    """Whether the case's process is one these documents are for: the joint audits whose offices are configured
+    (a complaint or a campaign has no 联审通知)."""
+    try:
+        offices_for(case.process_key)
+    except InvalidData:
+        return False
+    return True
+
+
 def may_generate(session: Session, actor: Actor, case: Case) -> bool:
+    if not has_documents(case):
+        return False
     if actor.operator:
         return True
     if not actor.in_scope(case.unit):
