@@ -37,10 +37,34 @@ PROGRESS = {"green": "按计划推进", "yellow": "个别节点滞后，正在�
 REASONS = {"red": "未按时间节点完成，整改推进缓慢", "yellow": "部分节点滞后，需加快推进", "green": ""}
 
 
+# 戴窑镇's four responsibility lists (seed 004: 4 张责任清单, 各五大具体责任事项), entered with its key tasks.
+LISTS = {
+    "party_committee": ["每年专题研究党风廉政建设工作不少于2次，部署年度重点任务", "与各村（社区）、站所签订党风廉政建设责任书",
+                        "支持镇纪委履行监督责任，听取纪委工作汇报", "组织廉政教育和警示教育，每年不少于2次",
+                        "抓好作风建设和群众身边腐败问题专项整治"],
+    "principal": ["带头落实主体责任，重要工作亲自部署、重大问题亲自过问", "每年与班子成员和村（社区）书记廉政谈话",
+                  "重要案件亲自督办，支持纪委依纪依法查处", "带头廉洁自律，如实报告个人有关事项",
+                  "1月底前向市委、市纪委书面报告履行第一责任人职责情况"],
+    "members": ["抓好分管领域党风廉政建设，落实“一岗双责”", "每半年与分管站所负责人廉政谈话一次", "排查分管领域廉政风险点并落实防控措施",
+                "督促分管领域巡察、审计发现问题的整改", "每年向镇党委报告履行“一岗双责”情况"],
+    "discipline": ["协助镇党委抓好党风廉政建设和反腐败工作", "监督检查年度重点任务落实，按季度红黄绿亮灯",
+                   "受理信访举报，做到件件有着落", "查处违纪问题，对落实主体责任不力的实行“一案双查”",
+                   "将问责情况记入领导干部廉政档案"],
+}
+
+
 def plan(walker: Walker, today: date) -> None:
     rng = walker.rng
     year = (today - timedelta(days=100)).year
     cases: dict[int, int] = {}
+
+    def lists() -> None:
+        from handlers.key_tasks import save_lists
+
+        with walker.engine.db.transaction() as session:
+            save_lists(session, UNIT_ACCOUNT_UNIT, year, LISTS, "unit", walker.engine.clock())
+
+    walker.plan(at_office(date(year, 2, 10), 9, 30), lists)
     for n, (unit, clerk, title, leader, office, target, measures, lights, closed) in enumerate(TASKS):
         def register(n=n, unit=unit, clerk=clerk, title=title, leader=leader, office=office, target=target,
                      measures=measures) -> None:

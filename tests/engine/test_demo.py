@@ -396,3 +396,8 @@ def test_key_tasks_lit_each_quarter_and_one_closed(world):
     assert counts["戴窑镇"]["closed"] == 1
     total = {light: sum(c[light] for c in counts.values()) for light in ("red", "yellow", "green")}
     assert all(total.values()), total
+    from handlers.key_tasks import responsibility_lists
+
+    with engine.db.reading() as session:  # 戴窑镇's four lists, five items each (seed 004)
+        lists = responsibility_lists(session, "戴窑镇", year)
+    assert len(lists) == 4 and all(all(items) and len(items) == 5 for items in lists.values()), lists
