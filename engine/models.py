@@ -32,6 +32,9 @@ class ProcessVersion(Base):
     catalogue: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(200))
+    # The other files as deployed, text exactly as read ({"forms/x.json": ..., "decisions/y.dmn": ...}), so the
+    # designer's download is byte-identical; versions deployed before this column have none (see engine.drafts).
+    files: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True, default=dict)
     __table_args__ = (UniqueConstraint("process_key", "version"),)
 
 
@@ -273,3 +276,34 @@ class Incident(Base):
     created_at: Mapped[datetime]
     resolved_at: Mapped[Optional[datetime]]
     resolved_by: Mapped[Optional[str]] = mapped_column(String(200))
+
+
+class ProcessDraft(Base):
+    """A designer's unfinished edit of a process: its files as text, saved and validated, deployed or not."""
+
+    __tablename__ = "process_draft"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    base_version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_version.id"))
+    filename: Mapped[str] = mapped_column(String(500))  # the BPMN file's name, e.g. joint_audit_xinghua.bpmn
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"x.bpmn": text, "forms/a.json": text, "decisions/b.dmn": text}
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)  # of the last save: Problem fields as dicts
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open / deployed / discarded
+    deployed_version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_version.id"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """An administrative action (save draft, deploy, migrate, ...): who, when, what, on what, with detail."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))  # draft_saved / deployed / case_migrated / ...
+    subject: Mapped[str] = mapped_column(String(300))  # "process:joint_audit_xinghua", "case:12", "draft:3"
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
