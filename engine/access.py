@@ -35,6 +35,15 @@ class Actor:
         """Holds an oversight role; what it may oversee is still limited to `in_scope` units."""
         return self.operator or bool(self.roles & OVERSIGHT_ROLES)
 
+    @property
+    def designs(self) -> bool:
+        """May edit, deploy and migrate processes (the `designer` role); supervisors read the library only."""
+        return self.operator or "designer" in self.roles
+
+    def require_design(self) -> None:
+        if not self.designs:
+            raise Forbidden("只有流程设计员可以编辑、部署流程或迁移项目")
+
     def may_see_case(self, case: Case) -> bool:
         # Clerks and supervisors see the cases of their units; designers edit processes, not cases.
         return (self.oversees or bool(self.roles - {"designer"})) and self.in_scope(case.unit)
