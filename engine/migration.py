@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
@@ -84,9 +85,12 @@ def _host(workflow: BpmnWorkflow, sp_id) -> Any:
     return None
 
 
-def realign(workflow: BpmnWorkflow, old: LoadedVersion, new: LoadedVersion) -> list[str]:
-    """Point the case's workflow at `new`, in place, keeping every task's id, data and internal data; returns
-    why it cannot move (then the workflow must be thrown away: it may be half-moved)."""
+def realign(workflow: BpmnWorkflow, old: LoadedVersion, new: LoadedVersion) -> tuple[BpmnWorkflow | None, list[str]]:
+    """The case's workflow on `new`, every task keeping its id, data and internal data, or why it cannot move.
+
+    `workflow` is changed in place and must be thrown away afterwards (it may be half-moved); the workflow
+    returned is the moved one saved and loaded again on the new version, wired as any loaded case is (loop
+    instances to their loop, a call activity's subprocess to its host)."""
     registry = SERIALIZER.registry
     reasons: list[str] = []
     old_names, new_names = old.catalogue, new.catalogue
@@ -106,7 +110,7 @@ def realign(workflow: BpmnWorkflow, old: LoadedVersion, new: LoadedVersion) -> l
         spec_diff = SpecDiff(registry, sp.spec, target)
         parts.append((sp, spec_diff, WorkflowDiff(sp, spec_diff), target))
     if reasons:
-        return reasons
+        return None, reasons
 
     # What the case waits on must still be there, as the same kind of activity.
     for wf, spec_diff, diff, _ in parts:
@@ -127,7 +131,7 @@ def realign(workflow: BpmnWorkflow, old: LoadedVersion, new: LoadedVersion) -> l
             elif task.state == TaskState.STARTED and isinstance(task.task_spec, SubWorkflowTask) and "spec" in changes:
                 reasons.append(f"正在执行的调用活动“{name}”在新版本中调用的流程已更改")
     if reasons:
-        return list(dict.fromkeys(reasons))
+        return None, list(dict.fromkeys(reasons))
 
     # Move: each task to its aligned spec; finished tasks of removed steps spliced out where nothing depends on them.
     workflow.subprocess_specs = new.subprocess_specs
@@ -149,25 +153,35 @@ def realign(workflow: BpmnWorkflow, old: LoadedVersion, new: LoadedVersion) -> l
             parent._children = [child.id if c == task.id else c for c in parent._children]
             child._parent = parent.id
             _drop(wf, task)
+        # The predicted future, on the new diagram: below what is ready or waiting, and after what has started
+        # (a call activity, a loop: their own instances are kept, only what comes after them is predicted again).
         for task in [t for t in wf.tasks.values() if t.state in (TaskState.READY, TaskState.WAITING)]:
             if task.id in wf.tasks:
                 task._drop_children()
                 task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
+        for task in [t for t in wf.tasks.values() if t.state == TaskState.STARTED
+                     and not isinstance(t.task_spec, BoundaryEventSplit)]:
+            if task.id not in wf.tasks:
+                continue
+            for child in list(task.children):
+                if not child.triggered and child.has_state(TaskState.PREDICTED_MASK | TaskState.FUTURE):
+                    wf._remove_task(child.id)
+            task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
         if wf.last_task is not None and wf.last_task.id not in wf.tasks:
             wf.last_task = None
     if reasons:
-        return list(dict.fromkeys(reasons))
+        return None, list(dict.fromkeys(reasons))
     for wf, _, _, spec in parts:
         for task in wf.tasks.values():
             if spec.task_specs.get(task.task_spec.name) is not task.task_spec:
                 reasons.append(f"步骤“{_label(task, old_names)}”在新版本中已删除，项目中仍有依赖它的环节")
     if reasons:
-        return list(dict.fromkeys(reasons))
+        return None, list(dict.fromkeys(reasons))
     try:  # what is saved must load on the new version, or the case is lost at its next step
-        load_state(dump_state(workflow), new.spec, new.subprocess_specs, None)
+        moved = load_state(dump_state(workflow), new.spec, new.subprocess_specs, None)
     except Exception as err:  # noqa: BLE001 - any failure to reload means: do not move it
-        return [f"迁移后的状态无法在新版本上恢复：{str(err).splitlines()[0] if str(err) else type(err).__name__}"]
-    return []
+        return None, [f"迁移后的状态无法在新版本上恢复：{str(err).splitlines()[0] if str(err) else type(err).__name__}"]
+    return moved, []
 
 
 # --- reading a case ------------------------------------------------------------------------------------------
@@ -201,13 +215,13 @@ def _assess(engine, session: Session, case: CaseState, new: LoadedVersion, proce
     workflow = load_state(state, old.spec, old.subprocess_specs, None)  # never the live cache: it may be refused
     move.waiting = _waiting(workflow, old.catalogue)
     try:
-        move.reasons = realign(workflow, old, new)
+        moved, move.reasons = realign(workflow, old, new)
     except Exception as err:  # noqa: BLE001 - a tree the diff cannot walk is a refusal, not a crash
-        move.reasons = [f"无法比对新旧版本：{str(err).splitlines()[0] if str(err) else type(err).__name__}"]
-    move.movable = not move.reasons
-    if move.movable:
-        move.waiting = _waiting(workflow, new.catalogue)
-    return move, (workflow if move.movable else None), old
+        moved, move.reasons = None, [f"无法比对新旧版本：{str(err).splitlines()[0] if str(err) else type(err).__name__}"]
+    move.movable = moved is not None
+    if moved is not None:
+        move.waiting = _waiting(moved, new.catalogue)
+    return move, moved, old
 
 
 def _case(session: Session, case_id: int) -> CaseState:
