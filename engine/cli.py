@@ -201,6 +201,44 @@ def case_cmd(case_id: int, username: str | None, as_json: bool) -> None:
         click.echo(f"  {ev['seq']:>4} {ev['at']} {ev['actor']:<14} {ev['kind']:<16} {ev['step_name'] or ''}")
 
 
+@main.command("migrate", help="将运行中的项目迁移到流程的另一版本（每个项目一个事务）；--dry-run 只列出能否迁移及原因。"
+                              "全部迁移成功（或试运行）退出码 0，有项目不能迁移 1，参数有误 2")
+@click.argument("process_key")
+@click.option("--to", "to_version", type=int, required=True, help="the version number to move the cases to")
+@click.option("--case", "case_ids", type=int, multiple=True, help="only this case, repeatable (default: every running case)")
+@click.option("--dry-run", is_flag=True, help="list which cases can move and why not; change nothing")
+@click.option("--as", "username", default=None)
+@domain_errors
+def migrate_cmd(process_key: str, to_version: int, case_ids: tuple[int, ...], dry_run: bool, username: str | None) -> None:
+    from . import migration
+    from .errors import NotFound
+
+    engine = _engine()
+    actor = _actor(engine, username)
+    try:
+        moves = migration.migrate(engine, process_key, to_version, actor, list(case_ids) or None, dry_run)
+    except NotFound as err:  # an unknown process, version or case is a wrong argument
+        click.echo(f"错误 [not_found]: {err.message}", err=True)
+        sys.exit(EXIT_INVALID)
+    if not moves:
+        click.echo(f"没有需要迁移到第 {to_version} 版的项目")
+        return
+    for move in moves:
+        head = f"项目 {move.case_id} {move.title}：第 {move.from_version} 版 → 第 {move.to_version} 版"
+        if not move.movable:
+            click.echo(f"{head} 不能迁移：" + "；".join(move.reasons))
+        elif dry_run:
+            click.echo(f"{head} 可以迁移" + (f"（当前步骤：{'、'.join(move.waiting)}）" if move.waiting else ""))
+        else:
+            click.echo(f"{head} 已迁移")
+    ok = sum(1 for m in moves if m.movable)
+    if dry_run:
+        click.echo(f"试运行，未做任何更改。共 {len(moves)} 个项目：可以迁移 {ok} 个，不能迁移 {len(moves) - ok} 个")
+        return
+    click.echo(f"共 {len(moves)} 个项目：已迁移 {ok} 个，不能迁移 {len(moves) - ok} 个")
+    sys.exit(0 if ok == len(moves) else 1)
+
+
 @main.group(help="账号管理")
 def user() -> None:
     pass

@@ -192,7 +192,7 @@ _SCHEMAS: dict[str, Any] = {
             "at": _DATETIME,
             "actor": {"type": "string"},
             "kind": {"type": "string", "description": "如 case_started、task_ready、task_claimed、task_completed、"
-                                                      "comment_added、case_completed"},
+                                                      "comment_added、case_completed、case_migrated（迁移至另一版本）"},
             "step_id": _NULLABLE_TEXT,
             "step_name": _NULLABLE_TEXT,
             "work_item_id": {"type": "integer", "nullable": True},

@@ -92,7 +92,7 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None, form: 
     return out
 
 
-def _text(kind: str, step: str, after: dict[str, Any], who: dict[str, Person]) -> str:
+def _text(kind: str, step: str, after: dict[str, Any], who: dict[str, Person], before: Any = None) -> str:
     if kind == "case_started":
         return _("立项：%(name)s", name=step)
     if kind == "task_ready":
@@ -114,6 +114,9 @@ def _text(kind: str, step: str, after: dict[str, Any], who: dict[str, Person]) -
         return _("上传附件：%(name)s", name=after.get("filename") or "")
     if kind == "case_completed":
         return _("项目办结")
+    if kind == "case_migrated":
+        old = before.get("version") if isinstance(before, dict) else None
+        return _("迁移至第 %(version)s 版（原第 %(old)s 版）", version=after.get("version") or "?", old=old or "?")
     if kind == "timer_fired":
         return _("定时到期")
     if kind == "reminder_sent":
@@ -151,7 +154,7 @@ def timeline(history: list[dict[str, Any]], catalogue: dict[str, Any], who: dict
             seq=event["seq"], at=datetime.fromisoformat(event["at"].rstrip("Z")) if event.get("at") else None,
             actor=_("系统") if actor == SYSTEM else (person.name if person else actor),
             department=listing(label(d) for d in person.departments) if person else "", kind=kind,
-            text=_text(kind, step, after, who),
+            text=_text(kind, step, after, who, event.get("before")),
             changes=changes))
     return entries
 
