@@ -373,3 +373,24 @@ def test_duban_migrate_dry_run_changes_nothing_then_moves_and_says_so(world):
     assert no_version.exit_code == 2 and "流程 migration_demo 没有第 9 版（已部署：第 1 版、第 2 版）" in no_version.output
     clerk = run_cli(world, "migration_demo", "--to", "2", "--as", "organization")
     assert clerk.exit_code == 3 and "只有流程设计员" in clerk.output
+
+
+def test_migration_on_postgres_locks_the_case_and_moves_it(pg_url):
+    engine = make_engine(pg_url)
+    engine.clock = Clock(T0)
+    engine.deploy([str(FIXTURES / "v1")])
+    org = as_user(engine, "organization")
+    moving = engine.start_case("migration_demo", dict(UNIT), org)
+    staying = engine.start_case("migration_demo", dict(UNIT), org)
+    complete_step(engine, staying, "check")
+    engine.deploy([str(FIXTURES / "v2")])
+    lock = engine.case(moving)["lock_version"]
+    done = {m.case_id: m for m in migration.migrate(engine, "migration_demo", 2, OPERATOR)}
+    assert done[moving].moved and not done[staying].moved
+    view = engine.case(moving)
+    assert view["version"] == 2 and view["lock_version"] == lock + 1
+    assert sorted(i["step_name"] for i in view["work_items"]) == ["审核", "核对"]
+    assert engine.case(staying)["version"] == 1
+    engine.live._entries.clear()
+    complete_step(engine, moving, "review", note="审核通过")
+    assert ready_steps(engine, moving) == ["check"]
