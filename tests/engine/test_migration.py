@@ -96,10 +96,10 @@ def prepared(tmp_path_factory) -> Prepared:
     form = json.loads(form_file.read_text(encoding="utf-8"))
     form["properties"][NEW_FIELD] = {"type": "string", "title": "整改联系人电话", "maxLength": 30}
     form_file.write_text(json.dumps(form, ensure_ascii=False, indent=2), encoding="utf-8")
-    deployed = engine.deploy([str(library)]) + engine.deploy([str(FIXTURES / "v2")])
+    deployed = engine.deploy([str(library)]) + engine.deploy([str(FIXTURES / "v2")]) + engine.deploy([str(FIXTURES / "v3")])
     assert {(d.process_key, d.version) for d in deployed if d.new} >= {
         (KEY, 2), ("migration_demo", 2), ("migration_call", 2), ("migration_child", 2), ("migration_loop", 2),
-        ("migration_members", 2), ("migration_kind", 2)}
+        ("migration_members", 2), ("migration_kind", 2), ("migration_call", 3)}
     engine.db.engine.dispose()
     return Prepared(root / "template.db", engine.clock.now, ids)
 
@@ -310,7 +310,7 @@ def test_cases_waiting_inside_a_call_activity_a_multi_instance_and_a_loop_move(w
     assert world.case(loop)["data"]["draft"] == "二稿"
 
 
-def test_a_changed_kind_or_instance_definition_or_a_closed_case_is_refused(world):
+def test_a_changed_kind_instance_definition_or_called_process_or_a_closed_case_is_refused(world):
     kind, members, done = world.ids["kind"], world.ids["members"], world.ids["done"]
     untouched = snapshot(world, members)
     [move] = migration.migrate(world, "migration_kind", 2, OPERATOR)
@@ -321,6 +321,12 @@ def test_a_changed_kind_or_instance_definition_or_a_closed_case_is_refused(world
     assert snapshot(world, members) == untouched
     [move] = migration.migration_plan(world, "migration_kind", 2, OPERATOR, [done])
     assert not move.movable and move.reasons == ["项目已办结，不能迁移"]
+    # Version 3 of the call activity calls another process: the case inside the old child stays where it is.
+    untouched = snapshot(world, world.ids["call"])
+    [move] = migration.migrate(world, "migration_call", 3, OPERATOR)
+    assert not move.moved and move.from_version == 1 and move.to_version == 3
+    assert move.reasons == ["正在执行的子流程“子流程办理”（migration_child）在新版本中已删除"]
+    assert snapshot(world, world.ids["call"]) == untouched
 
 
 def test_only_designers_migrate(world):
