@@ -6,7 +6,6 @@ test works on its own copy of it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
