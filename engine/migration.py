@@ -85,6 +85,24 @@ def _host(workflow: BpmnWorkflow, sp_id) -> Any:
     return None
 
 
+def _predict_again(task) -> None:
+    """Drop a ready or waiting task's predicted children and predict them on its (new) spec, as SpiffWorkflow
+    predicted them: an event attached to an activity was predicted while it was only possible (MAYBE), so what
+    follows it stays possible, not definite (a join must not wait for an escalation path that may never run)."""
+    task._drop_children()
+    parent = task.parent
+    attached = parent is not None and isinstance(parent.task_spec, BoundaryEventSplit) \
+        and isinstance(task.task_spec, parent.task_spec.event_type)
+    if not attached:
+        task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
+        return
+    state, task._state = task._state, TaskState.MAYBE  # as predicted, without touching its state-change time
+    try:
+        task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
+    finally:
+        task._state = state
+
+
 def realign(workflow: BpmnWorkflow, old: LoadedVersion, new: LoadedVersion) -> tuple[BpmnWorkflow | None, list[str]]:
     """The case's workflow on `new`, every task keeping its id, data and internal data, or why it cannot move.
 
@@ -157,8 +175,7 @@ def realign(workflow: BpmnWorkflow, old: LoadedVersion, new: LoadedVersion) -> t
         # (a call activity, a loop: their own instances are kept, only what comes after them is predicted again).
         for task in [t for t in wf.tasks.values() if t.state in (TaskState.READY, TaskState.WAITING)]:
             if task.id in wf.tasks:
-                task._drop_children()
-                task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
+                _predict_again(task)
         for task in [t for t in wf.tasks.values() if t.state == TaskState.STARTED
                      and not isinstance(t.task_spec, BoundaryEventSplit)]:
             if task.id not in wf.tasks:
