@@ -55,3 +55,64 @@ def test_dmn_js_draws_the_deployed_decision_table(site, watched):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "designer_decision.png"), full_page=True)
     check("decision version")
+
+
+def test_the_designer_adds_a_field_and_sees_it_in_the_clerks_preview(site, watched):
+    import json
+
+    from engine import drafts
+    from tests.conftest import as_user
+
+    page, check = watched
+    base, eng = site["base"], site["engine"]
+    with eng.db.transaction() as session:
+        draft_id = drafts.create_draft(session, "joint_audit_xinghua", as_user(eng, "designer"), eng.clock()).id
+    sign_in(page, base, "designer")
+    page.goto(f"{base}/designer/drafts/{draft_id}/forms/approve_report.json")
+    preview = page.locator("#form-preview")
+    page.wait_for_selector("#form-preview label:has-text('审定日期')")  # the clerk's form, drawn by the server
+    assert page.locator("#field-list > li.fe-field").count() == 3
+
+    page.click("#field-add")
+    field = page.locator("#field-list > li.fe-field").last
+    field.locator("[data-field-title]").fill("审定人")
+    field.locator("[data-field-key]").fill("approved_by")
+    field.locator("[data-field-required]").check()
+    page.wait_for_selector("#form-preview label[for='f-approved_by']:has-text('审定人')")
+    assert preview.locator("label[for='f-approved_by'] .required-mark").count() == 1  # 必填 shows its star
+    assert preview.locator("input[name='approved_by'][type='text']").count() == 1
+
+    field.locator("[data-field-kind]").select_option("single")  # 单选: a select with its options
+    field.locator("[data-add-option]").click()
+    options = field.locator("[data-option-title]")
+    options.nth(0).fill("组长")
+    options.nth(1).fill("副组长")
+    page.wait_for_selector("#form-preview select[name='approved_by'] option:has-text('副组长')", state="attached")
+    assert preview.locator("select[name='approved_by'] option").all_inner_texts() == ["请选择", "组长", "副组长"]
+
+    field.locator("[data-move='-1']").click()  # up one: before 审定日期, in the preview too
+    page.wait_for_function("""() => { const labels = [...document.querySelectorAll('#form-preview label')]
+        .map(l => l.textContent.trim()); return labels.findIndex(t => t.startsWith('审定人'))
+        < labels.findIndex(t => t.startsWith('审定日期')); }""")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the preview sticks beside the list: show both from the top
+    page.screenshot(path=str(SHOTS / "designer_form_editor.png"), full_page=True)
+
+    page.click("#tab-json")  # the same schema as JSON
+    schema = json.loads(page.input_value("#schema-text"))
+    assert list(schema["properties"]) == ["report_approval", "approval_opinion", "approved_by", "approved_on"]
+    assert schema["properties"]["approved_by"]["oneOf"][1]["title"] == "副组长"
+    assert "approved_by" in schema["required"] and schema["x-rules"]  # what the list does not show is kept
+
+    page.fill("#schema-text", page.input_value("#schema-text").replace('"title": "审定人",', '"title": "审定人"'))
+    page.wait_for_selector("#form-preview .preview-problems:has-text('JSON 格式错误')")
+    page.fill("#schema-text", json.dumps(schema, ensure_ascii=False, indent=2))
+    page.wait_for_selector("#form-preview select[name='approved_by']")
+
+    page.click("#form-save-button")
+    page.wait_for_selector("#save-status[data-saved='1']")
+    assert "已保存到草稿" in page.inner_text("#save-status")
+    with eng.db.reading() as session:
+        saved = json.loads(drafts.get_draft(session, draft_id).files["forms/approve_report.json"])
+    assert saved["properties"]["approved_by"]["title"] == "审定人"
+    check("form editor")

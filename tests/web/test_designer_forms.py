@@ -115,16 +115,112 @@ def test_a_broken_schema_is_answered_with_its_problems_in_chinese(world):
     assert text(preview(designer, 1, "approve_report.json", "[1, 2]")).count("表单定义必须是 JSON 对象") == 1
 
 
+def new_draft(world) -> int:
+    from engine import drafts
+
+    eng = world["engine"]
+    with eng.db.transaction() as session:
+        return drafts.create_draft(session, KEY, as_user(eng, "designer"), eng.clock()).id
+
+
+def draft_files(world, draft_id: int) -> dict[str, str]:
+    from engine import drafts
+
+    with world["engine"].db.reading() as session:
+        return dict(drafts.get_draft(session, draft_id).files)
+
+
+def test_saving_writes_the_form_into_the_draft_in_the_designers_order_and_answers_its_problems(world):
+    from engine import audit
+
+    draft_id = new_draft(world)
+    designer = login(world, "designer")
+    page = text(designer.get(f"/designer/drafts/{draft_id}/forms/approve_report.json"))
+    assert "审定联审报告" in page and '"report_approval"' in page  # the file, in the JSON tab
+    schema = json.loads(draft_files(world, draft_id)["forms/approve_report.json"])
+    props = list(schema["properties"].items())
+    props.insert(1, ("approved_by", {"type": "string", "title": "审定人", "maxLength": 50}))
+    schema["properties"] = dict(props)
+    schema["required"].append("approved_by")
+
+    saved = designer.post(f"/designer/drafts/{draft_id}/forms/approve_report.json",
+                          json={"text": json.dumps(schema, ensure_ascii=False)})
+    assert saved.status_code == 200
+    body = saved.get_json()
+    assert body["text"] == json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    stored = draft_files(world, draft_id)["forms/approve_report.json"]
+    assert stored == body["text"]
+    assert list(json.loads(stored)["properties"]) == ["report_approval", "approved_by", "approval_opinion", "approved_on"]
+    assert body["mine"] == []
+    with world["engine"].db.reading() as session:
+        assert audit.entries(session, subject_prefix=f"draft:{draft_id}", action="draft_saved")
+
+    schema["properties"]["approved_by"]["type"] = "person"  # the draft keeps it, and says what is wrong
+    body = designer.post(f"/designer/drafts/{draft_id}/forms/approve_report.json",
+                         json={"text": json.dumps(schema, ensure_ascii=False)}).get_json()
+    # the lines `duban validate` prints, on the form's file or on the step that uses it
+    assert body["mine"] and all("approve_report.json" in p["text"] for p in body["mine"])
+    assert any("person" in p["text"] for p in body["mine"])
+    assert re.match(r"[\w/.]+:\d+: ", body["mine"][0]["text"])
+    assert '"type": "person"' in draft_files(world, draft_id)["forms/approve_report.json"]
+
+    typed = '{"title": "审定联审报告", "properties": {'  # not JSON: kept as typed, nothing lost
+    body = designer.post(f"/designer/drafts/{draft_id}/forms/approve_report.json", json={"text": typed}).get_json()
+    assert body["mine"] and draft_files(world, draft_id)["forms/approve_report.json"] == typed
+
+    # without JavaScript: the form posts the textarea and comes back to the editor
+    plain_post = designer.post(f"/designer/drafts/{draft_id}/forms/approve_report.json",
+                               data={"text": json.dumps(schema, ensure_ascii=False)})
+    assert plain_post.status_code == 302 and plain_post.headers["Location"].endswith("/forms/approve_report.json")
+
+
+def test_a_new_form_starts_minimal_in_the_draft(world):
+    draft_id = new_draft(world)
+    designer = login(world, "designer")
+    made = designer.post(f"/designer/drafts/{draft_id}/forms/", data={"name": "approve_plan", "title": "审批方案"})
+    assert made.status_code == 302 and made.headers["Location"].endswith(f"/drafts/{draft_id}/forms/approve_plan.json")
+    schema = json.loads(draft_files(world, draft_id)["forms/approve_plan.json"])
+    assert schema["title"] == "审批方案" and schema["properties"] == {} and schema["type"] == "object"
+    assert designer.get(made.headers["Location"]).status_code == 200
+    again = designer.post(f"/designer/drafts/{draft_id}/forms/", data={"name": "approve_plan.json"})
+    assert again.status_code == 409 and "已有表单" in text(again)
+    bad = designer.post(f"/designer/drafts/{draft_id}/forms/", data={"name": "../evil"})
+    assert bad.status_code == 400 and "表单文件名" in text(bad)
+    assert designer.get(f"/designer/drafts/{draft_id}/forms/nope.json").status_code == 404
+    assert "forms/approve_plan.json" in text(designer.get(f"/designer/drafts/{draft_id}/forms/"))
+
+
+def test_a_decision_table_saved_from_the_modeler_goes_into_the_draft(world):
+    draft_id = new_draft(world)
+    designer = login(world, "designer")
+    name = next(p[len("decisions/"):] for p in draft_files(world, draft_id) if p.startswith("decisions/"))
+    page = designer.get(f"/designer/drafts/{draft_id}/decisions/{name}")
+    assert page.status_code == 200 and f"decisions/{name}" in text(page)
+    xml = designer.get(f"/designer/drafts/{draft_id}/decisions/{name}/xml").get_data(as_text=True)
+    assert xml == draft_files(world, draft_id)[f"decisions/{name}"]
+    changed = xml.replace("</definitions>", "<!-- edited --></definitions>")
+    body = designer.post(f"/designer/drafts/{draft_id}/decisions/{name}", data=changed.encode("utf-8"),
+                         content_type="application/xml").get_json()
+    assert body["saved"] and body["mine"] == []
+    assert draft_files(world, draft_id)[f"decisions/{name}"] == changed
+    broken = designer.post(f"/designer/drafts/{draft_id}/decisions/{name}", data=b"<definitions",
+                           content_type="application/xml").get_json()
+    assert broken["mine"] and broken["mine"][0]["text"].startswith(f"decisions/{name}:")
+
+
 @pytest.mark.parametrize("username", ["supervisor", "organization"])
 def test_only_designers_edit_forms_and_decisions(world, username):
+    draft_id = new_draft(world)
     client = login(world, username)
     source = (PROCESSES / "forms" / "approve_report.json").read_text(encoding="utf-8")
-    assert client.get("/designer/drafts/1/forms/approve_report.json").status_code == 403
-    assert preview(client, 1, "approve_report.json", source).status_code == 403
-    assert client.post("/designer/drafts/1/forms/approve_report.json", json={"text": source}).status_code == 403
-    assert client.post("/designer/drafts/1/forms/", data={"name": "x"}).status_code == 403
-    assert client.get("/designer/drafts/1/decisions/audit_required.dmn").status_code == 403
-    assert client.post("/designer/drafts/1/decisions/audit_required.dmn", data=b"<x/>").status_code == 403
+    before = draft_files(world, draft_id)
+    assert client.get(f"/designer/drafts/{draft_id}/forms/approve_report.json").status_code == 403
+    assert preview(client, draft_id, "approve_report.json", source).status_code == 403
+    assert client.post(f"/designer/drafts/{draft_id}/forms/approve_report.json", json={"text": "{}"}).status_code == 403
+    assert client.post(f"/designer/drafts/{draft_id}/forms/", data={"name": "x"}).status_code == 403
+    assert client.get(f"/designer/drafts/{draft_id}/decisions/evaluation_grade.dmn").status_code == 403
+    assert client.post(f"/designer/drafts/{draft_id}/decisions/evaluation_grade.dmn", data=b"<x/>").status_code == 403
+    assert draft_files(world, draft_id) == before
     version = client.get("/designer/decisions/audit_required/versions/1")
     assert version.status_code == (200 if username == "supervisor" else 403)  # supervisors read the library
 

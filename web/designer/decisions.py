@@ -36,14 +36,18 @@ DECISION_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,150}\.dmn")
 
 
 # --- dmn-js from node_modules ------------------------------------------------------------------------
-# dmn-js writes a few bits of HTML with style="" attributes (the bpmn.io logo, its lightbox, the modeler's drag
-# image), which style-src 'self' refuses. Served here with those attributes renamed data-csp-style, and
-# web/static/designer_dmn.js applies them through CSSOM (element.style), which the policy allows — as bpmn-js
-# does by itself. Nothing else of the file changes.
+# What style-src 'self' refuses in dmn-js, and how it is served instead (nothing else of the file changes):
+# - a few bits of HTML with style="" attributes (the bpmn.io logo, its lightbox, the modeler's drag image): renamed
+#   data-csp-style, and web/static/designer_dmn.js applies them through CSSOM (element.style), which the policy
+#   allows — as bpmn-js does by itself;
+# - the FEEL editor (CodeMirror's style-mod) writes its theme into a <style> element unless the root is a shadow
+#   root: it is told to use a constructed stylesheet (document.adoptedStyleSheets, CSSOM too) for the document.
 INLINE_STYLE = re.compile(r'(<[a-zA-Z][^<>"]*?(?:"[^"]*"[^<>"]*?)*?) style=(\\?")')
+STYLE_TAG = re.compile(r"if\(!(\w+)\.head&&\1\.adoptedStyleSheets&&")
 
 
 def csp_safe(script: str) -> str:
+    script = STYLE_TAG.sub(r"if(\1.adoptedStyleSheets&&", script)
     return INLINE_STYLE.sub(r"\1 data-csp-style=\2", script)
 
 

@@ -222,6 +222,12 @@ def _draft_form(draft_id: int, name: str) -> tuple[Any, str]:
     return draft, text
 
 
+def concerns(problem: dict[str, Any], name: str) -> bool:
+    """Whether a draft problem is about form `name`: on its file, or (as `duban validate` reports a form) on the
+    user task that uses it, "表单 <name>…"."""
+    return problem["file"] == f"forms/{name}" or f"表单 {name}" in (problem["message"] or "")
+
+
 def _form_names(draft) -> list[str]:
     return sorted(p[len("forms/"):] for p in (draft.files or {}) if p.startswith("forms/"))
 
@@ -238,7 +244,7 @@ def form_edit(draft_id: int, name: str):
     require_designer()
     draft, text = _draft_form(draft_id, name)
     path = f"forms/{name}"
-    problems = [p for p in problem_dicts(draft.problems) if p["file"] == path]
+    problems = [p for p in problem_dicts(draft.problems) if concerns(p, name)]
     sources = [{"name": n, "label": SOURCE_NAMES.get(n, n)} for n in _option_sources()]
     return render_template("designer/form_edit.html", draft=draft, name=name, path=path, text=text,
                            problems=problems, names=_form_names(draft), back=draft_url(draft_id),
@@ -309,7 +315,7 @@ def form_save(draft_id: int, name: str):
     with eng.db.transaction() as session:
         problems = drafts.save_draft(session, draft_id, {path: text}, current_actor(), eng.clock())
     listed = problem_dicts(problems)
-    mine = [p for p in listed if p["file"] == path]
+    mine = [p for p in listed if concerns(p, name)]
     if request.mimetype == "application/json" or request.accept_mimetypes.best == "application/json":
         return jsonify({"saved": True, "text": text, "problems": listed, "mine": mine})
     flash(_("已保存到草稿：%(path)s", path=path) + ("" if not mine else _("；有 %(n)s 个问题", n=len(mine))))

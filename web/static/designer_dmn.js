@@ -32,7 +32,7 @@
       notice(container, failed, new Error('DmnJS'));
       return Promise.resolve(null);
     }
-    var dmn = new window.DmnJS({ container: container, common: { keyboard: { bindTo: document } } });
+    var dmn = new window.DmnJS({ container: container });
     return fetch(container.getAttribute('data-dmn-url'), {
       credentials: 'same-origin', headers: { Accept: 'application/xml' }
     })

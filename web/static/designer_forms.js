@@ -74,11 +74,13 @@
     return {};
   }
 
-  /* The same property as another kind: the new typed keys first, then title, description and the rest in
-     their old order. */
+  /* The same property as another kind, keys in the dialect's order: type (and format), then title,
+     description and the rest as they were, then the new kind's other keys (options, items…). */
   function changeKind(p, kind) {
-    var next = shaped(kind, p);
+    var shape = shaped(kind, p), next = {};
+    ['type', 'format'].forEach(function (k) { if (k in shape) { next[k] = shape[k]; } });
     Object.keys(p).forEach(function (k) { if (TYPED.indexOf(k) < 0) { next[k] = p[k]; } });
+    Object.keys(shape).forEach(function (k) { if (!(k in next)) { next[k] = shape[k]; } });
     return next;
   }
 
@@ -197,7 +199,7 @@
     });
     var remove = el('button', { type: 'button', className: 'danger', text: labels.remove, 'data-remove-field': '' });
     remove.addEventListener('click', function () {
-      if (!window.confirm(labels.confirmRemove.replace('%(title)s', (p && p.title) || key))) { return; }
+      if (!window.confirm(labels.confirmRemove.replace('{title}', (p && p.title) || key))) { return; }
       delete holder.properties[key];
       setRequired(holder, key, false);
       changed(true);
