@@ -145,6 +145,13 @@ def bpmn_timers(engine: Engine, case_id: int) -> list[tuple[str, datetime]]:
             Timer.case_id == case_id, Timer.kind == "bpmn")))
 
 
+def next_steps(workflow) -> list[tuple[str, str, str]]:
+    """(step, next step, its state) below each ready, waiting or started task: what the engine predicts."""
+    live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    return sorted({(t.task_spec.name, c.task_spec.name, TaskState.get_name(c.state)) for t in workflow.get_tasks()
+                   if t.state & live for c in t.children if not c.triggered})
+
+
 def test_cases_in_the_rectification_loop_move_to_a_report_form_with_a_new_field_and_keep_their_data(world):
     rect1, rect2 = world.ids["rect1"], world.ids["rect2"]
     before = world.case(rect1)
@@ -263,10 +270,6 @@ def test_projections_and_timers_follow_the_migrated_state(world):
     assert bpmn_timers(world, case_id) == timers_before == sorted(waiting_timers(workflow))
     # What comes next is predicted as for a case started on v2 (after the escalation timer only possibly).
     new_case, _ = stored_workflow(world, world.start_case("migration_demo", dict(UNIT), as_user(world, "organization")))
-
-    def next_steps(wf):
-        return sorted({(t.task_spec.name, c.task_spec.name, TaskState.get_name(c.state)) for t in wf.get_tasks()
-                       if t.state in (TaskState.READY, TaskState.WAITING) for c in t.children})
     assert next_steps(workflow) == next_steps(new_case)
     assert ("review_overdue", "overdue_noted", "MAYBE") in next_steps(workflow)
     inbox = [i for i in world.tasks(as_user(world, "audit")) if i["case_id"] == case_id]
@@ -296,6 +299,10 @@ def test_cases_waiting_inside_a_call_activity_a_multi_instance_and_a_loop_move(w
         assert move.moved, move.reasons
         assert world.case(case_id)["version"] == 2
     assert bpmn_timers(world, call) == call_timers
+    moved, _ = stored_workflow(world, call)
+    started, _ = stored_workflow(world, world.start_case("migration_call", dict(UNIT), as_user(world, "organization")))
+    assert next_steps(moved) == next_steps(started)
+    assert ("call_child", "after_call", "FUTURE") in next_steps(moved)
     assert sorted(i["id"] for i in world.tasks(case_id=multi)) == multi_items
     assert [i["id"] for i in world.tasks(case_id=loop)] == [loop_item["id"]]
 
