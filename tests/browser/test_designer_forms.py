@@ -116,3 +116,33 @@ def test_the_designer_adds_a_field_and_sees_it_in_the_clerks_preview(site, watch
         saved = json.loads(drafts.get_draft(session, draft_id).files["forms/approve_report.json"])
     assert saved["properties"]["approved_by"]["title"] == "审定人"
     check("form editor")
+
+
+def test_the_designer_edits_a_decision_table_of_a_draft_in_the_dmn_js_modeler(site, watched):
+    from engine import drafts
+    from tests.conftest import as_user
+
+    page, check = watched
+    base, eng = site["base"], site["engine"]
+    with eng.db.transaction() as session:
+        draft = drafts.create_draft(session, "joint_audit_xinghua", as_user(eng, "designer"), eng.clock())
+        draft_id, before = draft.id, draft.files["decisions/evaluation_grade.dmn"]
+    sign_in(page, base, "designer")
+    page.goto(f"{base}/designer/drafts/{draft_id}/decisions/evaluation_grade.dmn")
+    page.wait_for_selector("#dmn-modeler[data-ready='1']", timeout=20000)
+    rows = page.locator("#dmn-modeler .tjs-table tbody tr")
+    count = rows.count()
+    assert count >= 3
+    description = rows.first.locator("td").last.locator("[contenteditable]")  # the rule's 说明, typed into
+    description.click()
+    page.keyboard.press("End")
+    page.keyboard.type("（已复核）")
+    rows.nth(1).locator("td.input-cell [contenteditable]").first.click()  # a FEEL cell: no inline <style>
+    page.wait_for_timeout(300)
+    page.click("#dmn-save")
+    page.wait_for_selector("#dmn-status:has-text('已保存到草稿')")
+    assert "检查通过" in page.inner_text("#dmn-problems")
+    with eng.db.reading() as session:
+        after = drafts.get_draft(session, draft_id).files["decisions/evaluation_grade.dmn"]
+    assert after != before and "（已复核）" in after
+    check("decision modeler")
