@@ -153,25 +153,25 @@ def draft_url(draft_id: int) -> str | None:
 
 
 @bp.route("/drafts/<int:draft_id>/decisions/<name>")
-def draft_decision(draft_id: int, name: str):
+def decision_edit(draft_id: int, name: str):
     require_designer()
     draft, _text = _draft_file(draft_id, name)
     mine = [p for p in problem_dicts(draft.problems) if p["file"] == f"decisions/{name}"]
     return render_template("designer/decision_edit.html", draft=draft, name=name, problems=mine,
                            dmn_css=MODELER_CSS, dmn_ready=dmn_available(), back=draft_url(draft_id),
-                           xml_url=url_for("designer.draft_decision_xml", draft_id=draft_id, name=name),
-                           save_url=url_for("designer.draft_decision_save", draft_id=draft_id, name=name))
+                           xml_url=url_for("designer.decision_xml", draft_id=draft_id, name=name),
+                           save_url=url_for("designer.decision_save", draft_id=draft_id, name=name))
 
 
 @bp.route("/drafts/<int:draft_id>/decisions/<name>/xml")
-def draft_decision_xml(draft_id: int, name: str):
+def decision_xml(draft_id: int, name: str):
     require_designer()
     _draft, text = _draft_file(draft_id, name)
     return Response(text.encode("utf-8"), mimetype="application/xml")
 
 
 @bp.route("/drafts/<int:draft_id>/decisions/<name>", methods=["POST"])
-def draft_decision_save(draft_id: int, name: str):
+def decision_save(draft_id: int, name: str):
     """The modeler's XML into the draft (fetch, body = the XML); answers the draft's problems of this file."""
     require_designer()
     from engine import drafts

@@ -19,6 +19,7 @@ from engine.forms import OPTIONS_KEY, RULES_KEY, rule_problems, with_options
 from web.formrender import initial_values
 
 from ..auth import current_actor, engine
+from ..i18n import N_
 from . import bp, require_designer
 from .decisions import draft_url, problem_dicts
 
@@ -28,33 +29,33 @@ MAX_TEXT = 2_000_000
 
 # Where a field's choices come from at run time (handlers' @form_options), as the designer reads them.
 SOURCE_NAMES = {
-    "units.children_of_case_unit": "本单位的下级单位", "units.all": "全部单位",
-    "campaign.units": "本次活动的参与单位", "campaign.commendable": "可表彰的单位",
-    "findings.all": "本项目发现的全部问题", "findings.disputed_personnel": "有异议的用人问题",
-    "findings.disputed_establishment": "有异议的用编问题", "findings.disputed_finance": "有异议的用财问题",
-    "rectification.listed_items": "挂牌督办的问题", "rectification.liftable_items": "可摘牌的问题",
-    "rectification.open_items": "未销号的整改问题", "rectification.closed_items": "已销号的整改问题",
-    "rectification.open_personnel_items": "未销号的用人问题",
-    "rectification.open_establishment_items": "未销号的用编问题",
-    "rectification.open_finance_items": "未销号的用财问题",
-    "rectification.case_attachments": "本项目已上传的附件（佐证材料）",
+    "units.children_of_case_unit": N_("本单位的下级单位"), "units.all": N_("全部单位"),
+    "campaign.units": N_("本次活动的参与单位"), "campaign.commendable": N_("可表彰的单位"),
+    "findings.all": N_("本项目发现的全部问题"), "findings.disputed_personnel": N_("有异议的用人问题"),
+    "findings.disputed_establishment": N_("有异议的用编问题"), "findings.disputed_finance": N_("有异议的用财问题"),
+    "rectification.listed_items": N_("挂牌督办的问题"), "rectification.liftable_items": N_("可摘牌的问题"),
+    "rectification.open_items": N_("未销号的整改问题"), "rectification.closed_items": N_("已销号的整改问题"),
+    "rectification.open_personnel_items": N_("未销号的用人问题"),
+    "rectification.open_establishment_items": N_("未销号的用编问题"),
+    "rectification.open_finance_items": N_("未销号的用财问题"),
+    "rectification.case_attachments": N_("本项目已上传的附件（佐证材料）"),
 }
 
 # JSON Schema keywords named for the designer, in the path of a problem.
 KEYWORDS = {
-    "type": "类型", "title": "标题", "title_en": "英文标题", "description": "说明", "description_en": "英文说明",
-    "format": "格式", "maxLength": "最多字数", "minLength": "最少字数", "minimum": "最小值", "maximum": "最大值",
-    "exclusiveMinimum": "下限", "exclusiveMaximum": "上限", "oneOf": "选项", "anyOf": "选项", "enum": "选项",
-    "const": "代码", "default": "默认值", "required": "必填项", "minItems": "最少项数", "maxItems": "最多项数",
-    "uniqueItems": "不可重复", "additionalProperties": "其他字段", "pattern": "格式", "items": "每一项",
-    "properties": "字段", RULES_KEY: "校验规则", OPTIONS_KEY: "选项来源",
+    "type": N_("类型"), "title": N_("标题"), "title_en": N_("英文标题"), "description": N_("说明"), "description_en": N_("英文说明"),
+    "format": N_("格式"), "maxLength": N_("最多字数"), "minLength": N_("最少字数"), "minimum": N_("最小值"), "maximum": N_("最大值"),
+    "exclusiveMinimum": N_("下限"), "exclusiveMaximum": N_("上限"), "oneOf": N_("选项"), "anyOf": N_("选项"), "enum": N_("选项"),
+    "const": N_("代码"), "default": N_("默认值"), "required": N_("必填项"), "minItems": N_("最少项数"), "maxItems": N_("最多项数"),
+    "uniqueItems": N_("不可重复"), "additionalProperties": N_("其他字段"), "pattern": N_("格式"), "items": N_("每一项"),
+    "properties": N_("字段"), RULES_KEY: N_("校验规则"), OPTIONS_KEY: N_("选项来源"),
 }
 _JSON_ERRORS = {
-    "Expecting ',' delimiter": "缺少逗号", "Expecting ':' delimiter": "缺少冒号",
-    "Expecting property name enclosed in double quotes": "属性名必须用双引号括起来（或多了一个逗号）",
-    "Expecting value": "缺少值（或多了一个逗号）", "Extra data": "JSON 结束后还有多余的内容",
-    "Unterminated string starting at": "字符串没有结束的引号", "Invalid control character at": "字符串中有换行等控制字符",
-    "Invalid \\escape": "无效的转义字符", "Invalid \\uXXXX escape": "无效的 \\u 转义",
+    "Expecting ',' delimiter": N_("缺少逗号"), "Expecting ':' delimiter": N_("缺少冒号"),
+    "Expecting property name enclosed in double quotes": N_("属性名必须用双引号括起来（或多了一个逗号）"),
+    "Expecting value": N_("缺少值（或多了一个逗号）"), "Extra data": N_("JSON 结束后还有多余的内容"),
+    "Unterminated string starting at": N_("字符串没有结束的引号"), "Invalid control character at": N_("字符串中有换行等控制字符"),
+    "Invalid \\escape": N_("无效的转义字符"), "Invalid \\uXXXX escape": N_("无效的 \\u 转义"),
 }
 TYPE_NAMES = "string、integer、number、boolean、array、object"
 
@@ -75,7 +76,7 @@ def parse(text: str) -> tuple[Any, list[str]]:
     try:
         return json.loads(text), []
     except json.JSONDecodeError as err:
-        reason = next((zh for en, zh in _JSON_ERRORS.items() if err.msg.startswith(en)), err.msg)
+        reason = next((_(zh) for en, zh in _JSON_ERRORS.items() if err.msg.startswith(en)), err.msg)
         return None, [_("JSON 格式错误：第 %(line)s 行第 %(col)s 列：%(reason)s", line=err.lineno, col=err.colno,
                         reason=reason)]
     except (ValueError, RecursionError):
@@ -191,7 +192,7 @@ def _field_problems(schema: dict, base: list[Any], props: dict, required: list) 
 def placeholder_options(schema: dict[str, Any]) -> dict[str, Any]:
     """The form with each `x-options` field given one explanatory choice: its real ones come from the case."""
     def choices(source: Any) -> list[dict[str, Any]]:
-        label = SOURCE_NAMES.get(source, source) if isinstance(source, str) else str(source)
+        label = _(SOURCE_NAMES[source]) if source in SOURCE_NAMES else str(source)
         return [{"const": "__preview__", "title": _("（示例）办理时从本项目的记录中列出：%(what)s", what=label)}]
 
     return with_options(schema, choices)
@@ -245,7 +246,7 @@ def form_edit(draft_id: int, name: str):
     draft, text = _draft_form(draft_id, name)
     path = f"forms/{name}"
     problems = [p for p in problem_dicts(draft.problems) if concerns(p, name)]
-    sources = [{"name": n, "label": SOURCE_NAMES.get(n, n)} for n in _option_sources()]
+    sources = [{"name": n, "label": _(SOURCE_NAMES[n]) if n in SOURCE_NAMES else n} for n in _option_sources()]
     return render_template("designer/form_edit.html", draft=draft, name=name, path=path, text=text,
                            problems=problems, names=_form_names(draft), back=draft_url(draft_id),
                            sources=json.dumps(sources, ensure_ascii=False))
