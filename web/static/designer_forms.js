@@ -130,7 +130,8 @@
   }
 
   function input(label, value, onInput, attrs) {
-    var field = el('input', Object.assign({ type: 'text', value: value == null ? '' : String(value) }, attrs || {}));
+    var field = el('input', Object.assign({ type: 'text', value: value == null ? '' : String(value), 'aria-label': label },
+      attrs || {}));
     field.addEventListener('input', function () { onInput(field.value, field); });
     return el('label', { className: 'fe-input' }, [el('span', { text: label }), field]);
   }
