@@ -208,6 +208,22 @@ def test_a_decision_table_saved_from_the_modeler_goes_into_the_draft(world):
     assert broken["mine"] and broken["mine"][0]["text"].startswith(f"decisions/{name}:")
 
 
+NASTY = ["", "null", "[]", '"text"', "{", '{"properties": 5}', '{"properties": {"a": true}}', '{"type": "array"}',
+         '{"properties": {"a": {"type": "array", "items": true, "x-options": "units.all"}}}',
+         '{"properties": {"a": {"type": "string", "oneOf": [{"const": 1}, 7]}}}',
+         '{"properties": {"a": {}}, "x-rules": [{"check": "a >", "message": "m", "uses": 5}]}',
+         '{"properties": {"1 a": {"title": "x", "type": "string", "maxLength": 1e400}}}',
+         "[" * 100_000, '{"a": ' * 5000 + "1" + "}" * 5000]
+
+
+@pytest.mark.parametrize("body", NASTY)
+def test_whatever_is_typed_the_preview_answers_without_a_traceback(world, body):
+    response = preview(login(world, "designer"), 1, "approve_report.json", body)
+    page = plain(response)
+    assert response.status_code == 200 and "Traceback" not in page and "服务器内部错误" not in page
+    assert "表单定义有" in page or "表单没有字段" in page or "预览无法显示此表单" in page, page
+
+
 @pytest.mark.parametrize("username", ["supervisor", "organization"])
 def test_only_designers_edit_forms_and_decisions(world, username):
     draft_id = new_draft(world)

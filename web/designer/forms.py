@@ -150,7 +150,11 @@ def problems_of(schema: Any) -> list[dict[str, str]]:
         found.append({"where": where(schema, ["type"]), "message": _("任务表单的类型必须是 object")})
     props = schema.get("properties") or {}
     found += _field_problems(schema, [], props, schema.get("required") or [])
-    for problem in rule_problems(schema):
+    try:
+        dialect = rule_problems(schema)
+    except Exception:  # a rule of the wrong shape ("uses": 5): the deploy check refuses it too
+        dialect = [f"{RULES_KEY}[?]: " + _("校验规则的格式不正确：需要 check、message，uses 为字段名列表")]
+    for problem in dialect:
         name, _sep, message = problem.partition(": ")
         if name in props:
             found.append({"where": where(schema, ["properties", name]), "message": message})
@@ -173,6 +177,7 @@ def _field_problems(schema: dict, base: list[Any], props: dict, required: list) 
         if not FIELD_KEY.fullmatch(name):
             found.append({"where": where(schema, at), "message": _("字段名只能用英文字母、数字和下划线，且不以数字开头")})
         if not isinstance(sub, dict):
+            found.append({"where": where(schema, at), "message": _("字段定义必须是 JSON 对象 {…}（类型、标题……）")})
             continue
         if not sub.get("title"):
             found.append({"where": where(schema, at), "message": _("缺少标题：办理人会看到字段名")})
