@@ -56,8 +56,11 @@ class Engine:
         self.versions = VersionCache()
 
     # --- deploy ---------------------------------------------------------------------------
-    def deploy(self, paths: list[str], actor: str = "cli", forms_dir: str | None = None) -> list[Deployed]:
-        """Validate every file, then store each process as an immutable version; all or nothing."""
+    def deploy(self, paths: list[str], actor: str = "cli", forms_dir: str | None = None,
+               audit_detail: dict[str, Any] | None = None,
+               then: Callable[[Session, list[Deployed]], None] | None = None) -> list[Deployed]:
+        """Validate every file, then store each process as an immutable version; all or nothing. Each new version
+        is in the audit log (with `audit_detail`, e.g. the designer's diff); `then` runs in the same transaction."""
         problems, parsed = check_paths(paths, forms_dir)
         if problems:
             raise ValidationFailed(f"{len(problems)} 个问题，未部署任何流程", details=problems)
@@ -80,9 +83,17 @@ class Engine:
                 session.add(ProcessVersion(
                     process_key=proc.process_key, version=latest + 1, content_hash=proc.content_hash,
                     name=proc.name, filename=proc.filename, bpmn_xml=proc.xml, spec_json=proc.spec_json(),
-                    catalogue=proc.catalogue, deployed_at=self.clock(), deployed_by=actor,
+                    catalogue=proc.catalogue, deployed_at=self.clock(), deployed_by=actor, files=proc.files,
                 ))
                 results.append(Deployed(proc.process_key, latest + 1, proc.content_hash, True))
+            from . import audit
+
+            for done in [r for r in results if r.new]:
+                audit.record(session, actor, "deployed", f"{'decision' if done.kind == 'decision' else 'process'}:"
+                             f"{done.process_key}", {"version": done.version, "content_hash": done.content_hash,
+                                                     **(audit_detail or {})}, self.clock())
+            if then is not None:
+                then(session, results)
         return results
 
     # --- start ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import threading
 from typing import Any
 
@@ -89,6 +89,8 @@ class ParsedProcess:
     subprocess_specs: dict[str, Any]
     catalogue: dict[str, Any]
     content_hash: str
+    # The other files deployed with it, text as read: {"forms/<name>": ..., "decisions/<file>.dmn": ...}.
+    files: dict[str, str] = field(default_factory=dict)
 
     def spec_json(self) -> str:
         return json.dumps({
@@ -255,6 +257,8 @@ def parse_checked(checked: CheckedFile, display: str,
             parsed.append(ParsedProcess(
                 key, process.get("name") or key, checked.path.name, xml, spec, subprocess_specs,
                 catalogue_for(process, checked.forms), digest,
+                {**{f"forms/{name}": text for name, text in checked.form_texts.items()},
+                 **{f"decisions/{d.filename}": d.xml for d in used}},
             ))
     except RecursionError:
         return [Problem(display, 0, "-", "流程嵌套过深，无法解析", "bpmn.parse")], []

@@ -54,6 +54,7 @@ class CheckedFile:
     raw: bytes
     tree: Any
     forms: dict[str, Any] = field(default_factory=dict)
+    form_texts: dict[str, str] = field(default_factory=dict)  # each form file's text exactly as read
 
 
 def _local(el) -> str:
@@ -91,6 +92,7 @@ class _FileCheck:
         self.forms_dir = forms_dir or path.parent / "forms"
         self.problems: list[Problem] = []
         self.forms: dict[str, Any] = {}
+        self.form_texts: dict[str, str] = {}
 
     def add(self, line: int | None, element_id: str | None, message: str, code: str) -> None:
         self.problems.append(Problem(self.display, int(line or 0), element_id or "-", message, code))
@@ -247,7 +249,8 @@ class _FileCheck:
         if name in self.forms:
             return
         try:
-            schema = json.loads(form_path.read_text(encoding="utf-8"))
+            text = form_path.read_bytes().decode("utf-8")  # not read_text: CRLF must stay CRLF in the download
+            schema = json.loads(text)
         except FileNotFoundError:
             self.add(el.sourceline, el.get("id"), f"引用的表单不存在: {name} (looked in {self.forms_dir})", "form.missing")
             return
@@ -257,6 +260,7 @@ class _FileCheck:
         for message in schema_problems(schema):
             self.add(el.sourceline, el.get("id"), f"表单 {name}: {message}", "form.invalid")
         self.forms[name] = schema
+        self.form_texts[name] = text
 
     def _service_task(self, el) -> None:
         from handlers import registered
@@ -373,6 +377,7 @@ def check_file(path: Path, forms_dir: Path | None = None, display: str | None = 
             check.check_xsd(loaded.tree)
             check.check_rules(loaded.tree)
             loaded.forms = check.forms
+            loaded.form_texts = check.form_texts
     except RecursionError:
         check.add(0, "-", "文件嵌套过深, 无法检查 (nesting too deep)", "xml.depth")
         loaded = None
