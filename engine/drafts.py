@@ -42,7 +42,8 @@ def version_files(session: Session, version_id: int) -> dict[str, str]:
     if row.files:
         files.update(row.files)
         return files
-    for step in (row.catalogue or {}).get("steps", {}).values():
+    catalogue = row.catalogue or {}
+    for step in [*catalogue.get("steps", {}).values(), catalogue.get("start") or {}]:
         if step.get("form_file") and step.get("form") is not None:
             files[f"forms/{step['form_file']}"] = json.dumps(step["form"], ensure_ascii=False, indent=2) + "\n"
     for decision_id in sorted(set(re.findall(r"<spiffworkflow:calledDecisionId>\s*([^<\s]+)\s*<", row.bpmn_xml))):

@@ -38,3 +38,4 @@ def require_designer() -> None:
 # The pages, one module per concern; each adds its routes to `bp`.
 from . import library  # noqa: E402,F401  (process library, versions, downloads)
 from . import decisions, forms  # noqa: E402,F401  (decision tables with dmn-js; the form editor)
+from . import editing, migrate  # noqa: E402,F401  (drafts in the modeler, diff, deploy; moving running cases)
