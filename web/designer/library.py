@@ -13,7 +13,7 @@ from engine.specs import english_diagram
 
 from ..auth import engine
 from ..cases import BPMN_DIST, DIAGRAM_CSS, VIEWER_JS
-from ..i18n import english_diagram_asked
+from ..i18n import english_diagram_asked, process_name
 from . import bp
 
 
@@ -41,7 +41,7 @@ def index():
         processes: dict[str, dict] = {}
         for row in rows:
             entry = processes.setdefault(row.process_key, {"key": row.process_key, "versions": 0, "running": 0})
-            entry.update(name=row.name, newest=row.version, deployed_at=row.deployed_at)
+            entry.update(name=process_name(row.process_key, row.name), newest=row.version, deployed_at=row.deployed_at)
             entry["versions"] += 1
             entry["running"] += running.get(row.id, 0)
         tables: dict[str, dict] = {}
@@ -71,7 +71,8 @@ def process(key: str):
         forms = _forms(shown)
         log = audit.entries(session, subject_prefix=f"process:{key}", limit=30)
         open_drafts = drafts.drafts(session, process_key=key)
-    return render_template("designer/process.html", key=key, name=newest.name, versions=rows, newest=newest.version,
+        name = process_name(key, newest.name, newest.catalogue)
+    return render_template("designer/process.html", key=key, name=name, versions=rows, newest=newest.version,
                            shown=shown.version,
                            forms=forms, log=log, drafts=open_drafts, diagram_css=DIAGRAM_CSS,
                            viewer_available=(BPMN_DIST / VIEWER_JS).is_file())
