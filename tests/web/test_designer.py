@@ -8,32 +8,16 @@ import zipfile
 from html import unescape
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from engine.audit import entries
 from engine.models import Case, ProcessVersion
 from engine.validation import check_paths
-from tests.conftest import PROCESSES, as_user, make_engine
+from tests.conftest import PROCESSES, as_user
+from tests.web.test_designer_forms import login, world  # noqa: F401  (the app on a fresh database; a signed-in client)
 
 KEY = "joint_audit_xinghua"
 MOVING = Path(__file__).resolve().parents[1] / "fixtures" / "migration"
-
-
-@pytest.fixture
-def world(tmp_path):
-    url = f"sqlite:///{tmp_path}/d.db"
-    eng = make_engine(url)
-    from web import create_app
-
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "t", "TESTING": True, "WTF_CSRF_ENABLED": False})
-    return {"engine": eng, "app": app}
-
-
-def login(world, username):
-    client = world["app"].test_client()
-    assert client.post("/login", data={"username": username, "password": "demo"}).status_code == 302
-    return client
 
 
 def page(response) -> str:
