@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -237,9 +237,3 @@ def deploy_draft(engine: Any, draft_id: int, actor: Actor) -> dict[str, Any]:
         outcome["deployed"] = engine.deploy(paths, actor.username, forms_dir=str(root / "forms"),
                                             audit_detail={"draft_id": draft_id, "diff": diff.as_dict()}, then=then)
     return outcome
-
-
-def process_versions(session: Session) -> dict[str, int]:
-    """How many versions each process has."""
-    return dict(session.execute(select(ProcessVersion.process_key, func.count())
-                                .group_by(ProcessVersion.process_key)).all())

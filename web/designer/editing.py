@@ -11,14 +11,9 @@ from engine.errors import InvalidData, ValidationFailed
 from ..auth import current_actor, engine
 from ..cases import DIAGRAM_CSS
 from . import bp, require_designer
+from .decisions import problem_dicts
 
 MODELER_JS = "bpmn-modeler.production.min.js"
-
-
-def _problems(problems) -> list[dict]:
-    return [{"file": p["file"], "line": p["line"], "element_id": p["element_id"], "message": p["message"],
-             "text": f"{p['file']}:{p['line']}: {p['element_id']}: {p['message']}"}
-            for p in (drafts.problem_dicts(problems) if problems and not isinstance(problems[0], dict) else problems or [])]
 
 
 @bp.route("/assets/bpmn-modeler.js")
@@ -52,7 +47,7 @@ def draft(draft_id: int):
                 "updated_by": row.updated_by, "updated_at": row.updated_at,
                 "forms": sorted(p[len("forms/"):] for p in row.files if p.startswith("forms/")),
                 "decisions": sorted(p[len("decisions/"):] for p in row.files if p.startswith("decisions/")),
-                "problems": _problems(row.problems), "base": base.version if base else None}
+                "problems": problem_dicts(row.problems), "base": base.version if base else None}
     return render_template("designer/draft.html", draft=view, diagram_css=DIAGRAM_CSS)
 
 
@@ -74,7 +69,7 @@ def draft_save(draft_id: int):
     with engine().db.transaction() as session:
         row = drafts.get_draft(session, draft_id)
         problems = drafts.save_draft(session, draft_id, {row.filename: body["xml"]}, current_actor(), engine().clock())
-    return jsonify({"saved": True, "problems": _problems(problems)})
+    return jsonify({"saved": True, "problems": problem_dicts(problems)})
 
 
 @bp.route("/drafts/<int:draft_id>/discard", methods=["POST"])
@@ -95,7 +90,7 @@ def draft_diff(draft_id: int):
         diff = drafts.draft_diff(session, draft_id).as_dict()
         base = drafts.newest_version(session, row.process_key)
         view = {"id": row.id, "process_key": row.process_key, "status": row.status,
-                "problems": _problems(row.problems), "base": base.version if base else None}
+                "problems": problem_dicts(row.problems), "base": base.version if base else None}
     groups = [(kind, title, [e for e in diff["elements"] if e["change"] == kind])
               for kind, title in (("added", _("新增")), ("changed", _("修改")), ("removed", _("删除")))]
     return render_template("designer/diff.html", draft=view, diff=diff, groups=groups, diagram_css=DIAGRAM_CSS,

@@ -18,7 +18,8 @@ def _move(key: str, case_id: int, version: int) -> dict:
     from engine.models import Case
 
     with engine().db.reading() as session:
-        if session.get(Case, case_id) is None or session.get(Case, case_id).process_key != key:
+        case = session.get(Case, case_id)
+        if case is None or case.process_key != key:
             return {"case_id": case_id, "moved": False, "reasons": [_("不是此流程的项目")]}
     try:
         moved = migration.migrate_case(engine(), case_id, version, current_actor())
