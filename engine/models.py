@@ -146,6 +146,7 @@ class User(Base):
     roles: Mapped[list[Any]] = mapped_column(JSON)
     units: Mapped[Optional[list[Any]]] = mapped_column(JSON)  # None = all units
     is_demo: Mapped[bool] = mapped_column(default=False)
+    disabled_at: Mapped[Optional[datetime]]  # set by the security administrator: no sign-in, no token, no session
     email: Mapped[Optional[str]] = mapped_column(String(200))
     # Stored in each signed session at sign-in; bumping it (sign-out) ends every session signed before.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -300,10 +301,13 @@ class AuditEntry(Base):
     """An administrative action (save draft, deploy, migrate, ...): who, when, what, on what, with detail."""
 
     __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # given in chain order
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(50))  # draft_saved / deployed / case_migrated / ...
     subject: Mapped[str] = mapped_column(String(300))  # "process:joint_audit_xinghua", "case:12", "draft:3"
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
+    # The chain (engine.audit): the previous row's hash, and this row's over its content and that link.
+    prev_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    hash: Mapped[Optional[str]] = mapped_column(String(64))
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"), Index("ix_audit_log_actor_at", "actor", "at"))
