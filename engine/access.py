@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import Forbidden
-from .roles import ROLES
+from .roles import ADMIN_ROLES, ROLES
 from .models import Case, User, WorkItem
 
 OVERSIGHT_ROLES = {"supervisor"}
@@ -40,13 +40,40 @@ class Actor:
         """May edit, deploy and migrate processes (the `designer` role); supervisors read the library only."""
         return self.operator or "designer" in self.roles
 
+    @property
+    def manages_accounts(self) -> bool:
+        """May change other accounts' roles and units and disable them (安全管理员); admin roles stay the operator's."""
+        return self.operator or "secadmin" in self.roles
+
+    @property
+    def reads_audit(self) -> bool:
+        """May read and verify the audit log (安全审计员); nobody may change or clear it."""
+        return self.operator or "auditadmin" in self.roles
+
+    @property
+    def administers(self) -> bool:
+        """May run the system's checks and repairs (系统管理员)."""
+        return self.operator or "sysadmin" in self.roles
+
+    def require_accounts(self) -> None:
+        if not self.manages_accounts:
+            raise Forbidden("只有安全管理员可以修改账号和权限")
+
+    def require_audit(self) -> None:
+        if not self.reads_audit:
+            raise Forbidden("只有安全审计员可以查看审计日志")
+
+    def require_admin(self) -> None:
+        if not self.administers:
+            raise Forbidden("只有系统管理员可以执行此操作")
+
     def require_design(self) -> None:
         if not self.designs:
             raise Forbidden("只有流程设计员可以编辑、部署流程或迁移项目")
 
     def may_see_case(self, case: Case) -> bool:
         # Clerks and supervisors see the cases of their units; designers edit processes, not cases.
-        return (self.oversees or bool(self.roles - {"designer"})) and self.in_scope(case.unit)
+        return (self.oversees or bool(self.roles - {"designer"} - ADMIN_ROLES.keys())) and self.in_scope(case.unit)
 
     def may_work(self, item: WorkItem) -> bool:
         return self.operator or (item.role in self.roles and self.in_scope(item.unit))

@@ -11,21 +11,35 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import audit
 from .access import Actor
-from .errors import InvalidData, NotFound
+from .errors import Forbidden, InvalidData, NotFound
 from .models import ApiToken, User
-from .roles import ROLES
+from .roles import ACCOUNT_ROLES, ADMIN_ROLES
 
 DEMO_PASSWORD = "demo"
 MIN_PASSWORD = 10
 
 
-def add_user(session: Session, username: str, password: str, roles: list[str], units: list[str] | None = None,
-             display_name: str | None = None, demo: bool = False) -> User:
-    """Create an account; real accounts need a real password (demo ones are marked as such)."""
-    unknown = [r for r in roles if r not in ROLES]
+def check_roles(roles: list[str]) -> None:
+    """Known roles, and 三员分立: an administrator's role is the only role of its account."""
+    unknown = [r for r in roles if r not in ACCOUNT_ROLES]
     if unknown:
         raise InvalidData("未知角色", details={"roles": [", ".join(unknown)]})
+    admin = [r for r in roles if r in ADMIN_ROLES]
+    if admin and len(set(roles)) > 1:
+        raise InvalidData("三员分立：系统管理员、安全管理员、安全审计员各用专门账号，不能兼任其他角色",
+                          details={"roles": ["、".join(ACCOUNT_ROLES[r] for r in dict.fromkeys(roles))]})
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def add_user(session: Session, username: str, password: str, roles: list[str], units: list[str] | None = None,
+             display_name: str | None = None, demo: bool = False, by: str = "cli") -> User:
+    """Create an account; real accounts need a real password (demo ones are marked as such). Audited."""
+    check_roles(roles)
     if not demo and len(password) < MIN_PASSWORD:
         raise InvalidData("密码太短", details={"password": [f"至少 {MIN_PASSWORD} 个字符"]})
     if session.scalar(select(User).where(User.username == username)):
@@ -34,13 +48,60 @@ def add_user(session: Session, username: str, password: str, roles: list[str], u
                 password_hash=generate_password_hash(password), is_demo=demo)
     session.add(user)
     session.flush()
+    audit.record(session, by, "user_created", f"user:{username}", {"roles": roles, "units": units, "demo": demo}, _now())
+    return user
+
+
+def set_access(session: Session, actor: Actor, username: str, roles: list[str], units: list[str] | None) -> User:
+    """Change an account's roles and units (a permission change), audited with before and after.
+
+    The security administrator changes clerks' and offices' accounts; administrator roles, administrators'
+    accounts and one's own account are the local operator's (`duban user role`)."""
+    actor.require_accounts()
+    user = _account(session, username)
+    check_roles(roles)
+    if not actor.operator:
+        if user.username == actor.username:
+            raise Forbidden("不能修改自己账号的权限")
+        if set(roles) & ADMIN_ROLES.keys() or set(user.roles or []) & ADMIN_ROLES.keys():
+            raise Forbidden("三员账号的权限只能由服务器上的运维人员用 duban user role 修改")
+    before = {"roles": list(user.roles or []), "units": user.units}
+    after = {"roles": list(dict.fromkeys(roles)), "units": sorted(set(units)) if units is not None else None}
+    if before == after:
+        return user
+    user.roles, user.units = after["roles"], after["units"]
+    user.session_generation = (user.session_generation or 0) + 1  # open sessions end: the new rights apply at once
+    audit.record(session, actor.username, "roles_changed", f"user:{username}", {"before": before, "after": after}, _now())
+    return user
+
+
+def set_disabled(session: Session, actor: Actor, username: str, disabled: bool) -> User:
+    """Disable (no sign-in, no token, open sessions end) or enable an account; audited."""
+    actor.require_accounts()
+    user = _account(session, username)
+    if not actor.operator and (user.username == actor.username or set(user.roles or []) & ADMIN_ROLES.keys()):
+        raise Forbidden("三员账号和自己的账号只能由服务器上的运维人员停用或启用")
+    if bool(user.disabled_at) == disabled:
+        return user
+    user.disabled_at = _now() if disabled else None
+    user.session_generation = (user.session_generation or 0) + 1
+    audit.record(session, actor.username, "account_disabled" if disabled else "account_enabled", f"user:{username}",
+                 {}, _now())
+    return user
+
+
+def _account(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户不存在：{username}")
     return user
 
 
 DEMO_ROLE_NAMES = {"organization": "组织部干部监督科（演示）", "staffing": "编办监督检查科（演示）",
                    "audit": "审计局经济责任审计科（演示）", "discipline": "纪委监委（演示）",
                    "leading_office": "领导小组办公室（三责联审、治庸问责，演示）", "supervisor": "三责联审领导小组（演示）",
-                   "designer": "流程设计员（演示）"}
+                   "designer": "流程设计员（演示）", "sysadmin": "系统管理员（演示）", "secadmin": "安全管理员（演示）",
+                   "auditadmin": "安全审计员（演示）"}
 
 
 def create_demo_accounts(session: Session) -> list[str]:
@@ -56,7 +117,7 @@ def create_demo_accounts(session: Session) -> list[str]:
 
     accounts = [(role, [role], [UNIT_ACCOUNT_UNIT] if role == "unit" else None,
                  f"{UNIT_ACCOUNT_UNIT}党政办（演示）" if role == "unit" else DEMO_ROLE_NAMES.get(role, f"{label}（演示）"))
-                for role, label in ROLES.items()]
+                for role, label in ACCOUNT_ROLES.items()]
     accounts += [(username, ["unit"], [unit], display) for username, display, unit in demo_clerks()]
     accounts += [(username, roles, units, display) for username, display, roles, units in demo_offices()]
     existing = set(session.scalars(select(User.username).where(User.username.in_([a[0] for a in accounts]))).all())
@@ -70,13 +131,15 @@ def create_demo_accounts(session: Session) -> list[str]:
                          password_hash=password_hash, is_demo=True))
         made.append(username)
     session.flush()
+    if made:
+        audit.record(session, "cli", "user_created", "user:*demo*", {"usernames": made, "demo": True}, _now())
     return made
 
 
 def actor_for(session: Session, username: str) -> Actor:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"用户不存在：{username}")
+    user = _account(session, username)
+    if user.disabled_at:
+        raise Forbidden(f"账号已停用：{username}")
     return Actor.of(user)
 
 
@@ -89,12 +152,13 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user if the password is right; an unknown name costs the same hash, so timing tells no names."""
     user = session.scalar(select(User).where(User.username == username))
     right = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
-    return user if user is not None and right else None
+    return user if user is not None and right and not user.disabled_at else None
 
 
-def issue_token(session: Session, user: User, name: str) -> str:
-    """A new API token for a user; the token is shown once and only its hash is stored."""
+def issue_token(session: Session, user: User, name: str, by: str = "cli") -> str:
+    """A new API token for a user; the token is shown once and only its hash is stored. Audited."""
     token = secrets.token_urlsafe(32)
+    audit.record(session, by, "token_issued", f"user:{user.username}", {"name": name[:200]}, _now())
     session.add(ApiToken(user_id=user.id, name=name[:200], token_hash=hashlib.sha256(token.encode()).hexdigest(),
                          created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
     return token
@@ -117,7 +181,7 @@ def people(session: Session, usernames: set[str]) -> dict[str, Person]:
     if not usernames:
         return {}
     rows = session.execute(select(User.username, User.display_name, User.roles).where(User.username.in_(sorted(usernames))))
-    return {u: Person(name or u, tuple(ROLES.get(r, r) for r in roles or [])) for u, name, roles in rows}
+    return {u: Person(name or u, tuple(ACCOUNT_ROLES.get(r, r) for r in roles or [])) for u, name, roles in rows}
 
 
 def display_names(session: Session) -> dict[str, str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
+from . import audit
 from .access import Actor
 from .errors import Conflict, Forbidden, NotFound
 from .models import Case, Incident, Timer, WorkItem
@@ -30,6 +31,7 @@ def _set_status(engine: Engine, case_id: int, actor: Actor, allowed_from: set[st
                         .values(status=to, last_activity_at=now, lock_version=Case.lock_version + 1))
         append_event(session, case_id, actor.username, kind, now, before={"status": previous},
                      after={"status": to, **({"note": note} if note else {})})
+        audit.record(session, actor.username, kind, f"case:{case_id}", {"from": previous, "to": to, "note": note}, now)
 
 
 _VERBS = {"case_suspended": "暂停办理", "case_resumed": "恢复", "case_terminated": "终止", "case_retried": "重试"}
@@ -94,4 +96,6 @@ def terminate(engine: Engine, case_id: int, actor: Actor, note: str = "") -> Non
             state_json=dump_state(workflow), lock_version=Case.lock_version + 1))
         append_event(session, case_id, actor.username, "case_terminated", now, before={"status": previous},
                      after={"status": "terminated", **({"note": note} if note else {})})
+        audit.record(session, actor.username, "case_terminated", f"case:{case_id}",
+                     {"from": previous, "to": "terminated", "note": note}, now)
     engine.live.take(case_id, -1)

@@ -12,6 +12,16 @@ ROLES: dict[str, str] = {
     "designer": "流程设计员",
 }
 
+# 三员分立 (等保 2.0): the three administrators are accounts of their own. Each of these roles is the only role of
+# its account, and only the local operator (`duban user`) grants or removes them, so no single account can both
+# change permissions and read the audit log. They are never lanes.
+ADMIN_ROLES: dict[str, str] = {
+    "sysadmin": "系统管理员",
+    "secadmin": "安全管理员",
+    "auditadmin": "安全审计员",
+}
+ACCOUNT_ROLES: dict[str, str] = {**ROLES, **ADMIN_ROLES}
+
 # Lane names designers really write, mapped to the role they stand for.
 _ALIASES: dict[str, str] = {
     "组织部": "organization",

@@ -71,13 +71,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     engine = Engine(Database(app.config["DATABASE_URL"]))
     app.extensions["duban"] = engine
 
-    from . import api, auth, campaign, cases, complaints, designer, documents, i18n, inbox, integrity, planning, rectification, responsibility, rules, start, supervise, tasks, units
+    from . import admin, api, auth, campaign, cases, complaints, designer, documents, i18n, inbox, integrity, planning, rectification, responsibility, rules, start, supervise, tasks, units
     from .errors import register_error_pages
 
     auth.init_app(app)
     i18n.init_app(app)
     register_error_pages(app)
-    for module in (auth, inbox, tasks, start, cases, documents, supervise, rules, rectification, planning, integrity, units, responsibility, complaints, campaign, designer, api):
+    for module in (auth, inbox, tasks, start, cases, documents, supervise, rules, rectification, planning, integrity, units, responsibility, complaints, campaign, designer, admin, api):
         app.register_blueprint(module.bp)
     from .deadlines import due_state
     from .formrender import errors_for

@@ -14,11 +14,11 @@ from flask_wtf.csrf import CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-from engine import signin
+from engine import audit, signin
 from engine.access import Actor
 from engine.accounts import authenticate
 from engine.models import ApiToken, User
-from engine.roles import ROLES
+from engine.roles import ACCOUNT_ROLES as ROLES
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
         with engine().db.reading() as db_session:
             user = db_session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 12 else None
             # A session signed before the user's last sign-out (or one from before generations) is over.
-            if user is None or session.get(GENERATION) != user.session_generation:
+            if user is None or user.disabled_at or session.get(GENERATION) != user.session_generation:
                 return None
             return SignedIn(user)
 
@@ -100,7 +100,7 @@ def init_app(app: Flask) -> None:
         with engine().db.reading() as db_session:
             row = db_session.execute(select(User).join(ApiToken, ApiToken.user_id == User.id)
                                      .where(ApiToken.token_hash == digest)).scalar_one_or_none()
-            if row is None:
+            if row is None or row.disabled_at:
                 return None
             g.token_auth = True
             return SignedIn(row)
@@ -160,6 +160,9 @@ def login():
         now = engine().clock()
         with engine().db.transaction() as db_session:
             wait = signin.begin_attempt(db_session, username, address, device, now)
+            if wait:
+                audit.record(db_session, username or "-", "sign_in_refused", f"user:{username}",
+                             {"address": address, "retry_after": wait}, now)
         if wait:
             # Refused without looking at the password: a locked-out guesser learns nothing, right or wrong.
             error, status = _("登录失败次数过多，请 %(minutes)s 分钟后再试", minutes=-(-wait // 60)), 429
@@ -169,9 +172,14 @@ def login():
                 user = authenticate(db_session, username, password)  # the slow hash, outside the write lock
             if user is None:
                 error, status = _("用户名或密码错误"), 401
+                with engine().db.transaction() as db_session:
+                    audit.record(db_session, username or "-", "sign_in_failed", f"user:{username}",
+                                 {"address": address}, now)
             else:
                 with engine().db.transaction() as db_session:
                     signin.succeeded(db_session, username, address, device)
+                    audit.record(db_session, user.username, "sign_in", f"user:{user.username}",
+                                 {"address": address, "known_device": bool(device)}, now)
                 _start_session(user)
                 response = redirect(safe_next(request.args.get("next")) or url_for("inbox.index"))
                 _remember_device(response, user.username)
@@ -185,6 +193,8 @@ def logout():
     with engine().db.transaction() as db_session:
         db_session.execute(update(User).where(User.id == int(current_user.id))
                            .values(session_generation=User.session_generation + 1))
+        audit.record(db_session, current_user.username, "sign_out", f"user:{current_user.username}",
+                     {"address": (request.remote_addr or "-")[:100]}, engine().clock())
     logout_user()
     session.clear()
     flash(_("已退出登录"))

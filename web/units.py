@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine import audit
 from engine.errors import Forbidden, InvalidData
 from handlers import units
 
@@ -61,6 +62,8 @@ def add():
             unit = units.ensure(session, form.get("name", ""), form.get("parent") or None,
                                 form.get("kind") or "unit", form.get("principal", ""))
             name = unit.name
+            audit.record(session, current_actor().username, "units_changed", f"unit:{name}",
+                         {"change": "added", "parent": form.get("parent") or None, "kind": unit.kind}, engine().clock())
     except InvalidData as err:
         flash("；".join([err.message, *["；".join(v) for v in (err.details or {}).values()]]), "error")
         return _page(status=400)
@@ -87,6 +90,9 @@ def import_sheet():
             problems = sorted([*problems, *more], key=lambda p: p.row)
             if problems:
                 session.rollback()
+            else:
+                audit.record(session, current_actor().username, "units_changed", f"units:{upload.filename[:200]}",
+                             {"change": "imported", "rows": len(rows), "created": created}, engine().clock())
     if problems:
         flash(_("单位表有误，未导入任何单位：请按下表修改后重新上传。"), "error")
         return _page(problems, 400)
@@ -103,5 +109,7 @@ def toggle(unit_id: int):
             raise InvalidData(_("单位不存在"))
         unit.active = request.form.get("active") == "1"
         name, active = unit.name, unit.active
+        audit.record(session, current_actor().username, "units_changed", f"unit:{name}",
+                     {"change": "resumed" if active else "stopped"}, engine().clock())
     flash(_("已恢复单位：%(name)s", name=name) if active else _("已停用单位：%(name)s（不再列入新的活动和报告）", name=name))
     return redirect(url_for("units.index"))

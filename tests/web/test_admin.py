@@ -1,0 +1,161 @@
+"""三员分立 on the web: the security administrator changes permissions, the audit administrator reads the log,
+the system administrator checks the projections, and none of them can do another's work. Every sign-in, failed
+sign-in and permission change is in the log, with who and from where."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from engine import audit
+from engine.accounts import add_user, issue_token
+from engine.cli import main
+from engine.models import Case
+from tests.conftest import CASE_FACTS, as_user
+from tests.web.test_designer_forms import login, world  # noqa: F401 - the fixture
+
+CLERK = "clerk_shagou"
+PASSWORD = "correct horse battery"
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", unescape(response.get_data(as_text=True))))
+
+
+@pytest.fixture
+def office(world):
+    with world["engine"].db.transaction() as s:
+        clerk = add_user(s, CLERK, PASSWORD, ["organization"], ["沙沟镇"], "沙沟镇组织委员")
+        world["token"] = issue_token(s, clerk, "clerk")
+    return world
+
+
+def _log(world, **filters):
+    with world["engine"].db.reading() as s:
+        return audit.entries(s, **filters)
+
+
+@pytest.mark.parametrize("who, mine, others", [
+    ("secadmin", "/admin/users", ["/admin/audit", "/admin/audit.xlsx", "/admin/system"]),
+    ("auditadmin", "/admin/audit", ["/admin/users", f"/admin/users/{CLERK}", "/admin/system"]),
+    ("sysadmin", "/admin/system", ["/admin/users", "/admin/audit", "/admin/audit.xlsx"]),
+    ("organization", None, ["/admin/users", "/admin/audit", "/admin/system", "/admin/"]),
+    ("supervisor", None, ["/admin/users", "/admin/audit", "/admin/system"]),
+])
+def test_each_administrator_sees_only_their_own_page(office, who, mine, others):
+    client = login(office, who)
+    if mine:
+        assert client.get(mine).status_code == 200
+        assert client.get("/admin/").headers["Location"].endswith(mine)
+    for path in others:
+        assert client.get(path).status_code == 403, path
+    assert client.post(f"/admin/users/{CLERK}", data={"roles": ["supervisor"]}).status_code == (200 if who == "secadmin" else 403) or who == "secadmin"
+
+
+def test_the_security_administrator_changes_a_clerks_roles_and_the_clerks_session_ends(office):
+    clerk = office["app"].test_client()
+    assert clerk.post("/login", data={"username": CLERK, "password": PASSWORD}).status_code == 302
+    assert clerk.get("/").status_code == 200
+    sec = login(office, "secadmin")
+    page = _text(sec.get("/admin/users"))
+    assert "沙沟镇组织委员" in page and "组织部" in page and "沙沟镇" in page
+    saved = sec.post(f"/admin/users/{CLERK}", data={"roles": ["organization", "discipline"], "units": "沙沟镇\n戴窑镇"})
+    assert saved.status_code == 302
+    assert clerk.get("/").status_code == 302  # signed out: the new rights apply from the next sign-in
+    (entry,) = _log(office, action="roles_changed")
+    assert entry.actor == "secadmin" and entry.subject == f"user:{CLERK}"
+    assert entry.detail == {"before": {"roles": ["organization"], "units": ["沙沟镇"]},
+                            "after": {"roles": ["organization", "discipline"], "units": ["戴窑镇", "沙沟镇"]}}
+    history = _text(sec.get(f"/admin/users/{CLERK}"))
+    assert "组织部 → 组织部、纪委监委" in history and "安全管理员" in history
+
+
+def test_no_one_on_the_web_grants_an_administrator_role_or_edits_an_administrator_or_themselves(office):
+    sec = login(office, "secadmin")
+    assert sec.post(f"/admin/users/{CLERK}", data={"roles": ["auditadmin"]}).status_code == 403
+    assert sec.post(f"/admin/users/{CLERK}", data={"roles": ["organization", "secadmin"]}).status_code == 400
+    assert sec.post("/admin/users/auditadmin", data={"roles": ["organization"]}).status_code == 403
+    assert sec.post("/admin/users/secadmin", data={"roles": ["supervisor"]}).status_code == 403
+    assert sec.post("/admin/users/auditadmin/disabled", data={"disable": "1"}).status_code == 403
+    assert "三员账号和您自己的账号只能由服务器上的运维人员" in _text(sec.get("/admin/users/auditadmin"))
+    missing = sec.post(f"/admin/users/{CLERK}", data={"units": "沙沟镇"})
+    assert missing.status_code == 400 and "请至少选择一个角色" in _text(missing)
+    assert not _log(office, action="roles_changed")
+
+
+def test_one_account_cannot_hold_two_administrator_roles_even_from_the_shell(office, monkeypatch):
+    monkeypatch.setenv("DUBAN_DATABASE_URL", office["engine"].db.engine.url.render_as_string(hide_password=False))
+    both = CliRunner().invoke(main, ["user", "role", "secadmin", "--role", "secadmin", "--role", "auditadmin"])
+    assert both.exit_code == 2 and "三员分立" in both.output
+    mixed = CliRunner().invoke(main, ["user", "role", "auditadmin", "--role", "auditadmin", "--role", "supervisor"])
+    assert mixed.exit_code == 2
+    ok = CliRunner().invoke(main, ["user", "role", CLERK, "--role", "supervisor"])
+    assert ok.exit_code == 0, ok.output
+    assert _log(office, action="roles_changed")[0].actor == "cli"
+
+
+def test_a_disabled_account_cannot_sign_in_or_use_its_token(office):
+    sec = login(office, "secadmin")
+    assert sec.post(f"/admin/users/{CLERK}/disabled", data={"disable": "1"}).status_code == 302
+    clerk = office["app"].test_client()
+    assert clerk.post("/login", data={"username": CLERK, "password": PASSWORD}).status_code == 401
+    assert clerk.get("/api/v1/tasks", headers={"Authorization": f"Bearer {office['token']}"}).status_code == 401
+    assert sec.post(f"/admin/users/{CLERK}/disabled", data={"disable": "0"}).status_code == 302
+    assert clerk.post("/login", data={"username": CLERK, "password": PASSWORD}).status_code == 302
+    assert [e.action for e in _log(office, subject_prefix=f"user:{CLERK}")][:4] == [
+        "sign_in", "account_enabled", "sign_in_failed", "account_disabled"]
+
+
+def test_sign_ins_failures_and_sign_outs_are_in_the_log_with_the_address(office):
+    client = office["app"].test_client()
+    assert client.post("/login", data={"username": CLERK, "password": "wrong"}).status_code == 401
+    assert client.post("/login", data={"username": "nobody", "password": "x"}).status_code == 401
+    assert client.post("/login", data={"username": CLERK, "password": PASSWORD}).status_code == 302
+    client.post("/logout")
+    entries = _log(office, subject_prefix="user:")[:4]
+    assert [(e.action, e.subject) for e in entries] == [
+        ("sign_out", f"user:{CLERK}"), ("sign_in", f"user:{CLERK}"), ("sign_in_failed", "user:nobody"),
+        ("sign_in_failed", f"user:{CLERK}")]
+    assert all(e.detail["address"] == "127.0.0.1" for e in entries)
+    for _ in range(12):
+        last = client.post("/login", data={"username": CLERK, "password": "wrong"})
+    assert last.status_code == 429
+    assert _log(office, action="sign_in_refused")[0].detail["retry_after"] > 0
+
+
+def test_the_audit_administrator_filters_verifies_and_exports_the_log(office):
+    login(office, "secadmin").post(f"/admin/users/{CLERK}", data={"roles": ["discipline"]})
+    auditor = login(office, "auditadmin")
+    page = _text(auditor.get("/admin/audit?action=roles_changed"))
+    assert "修改权限" in page and f"user:{CLERK}" in page and "登录失败" not in page.split("序号")[1]
+    ok = auditor.post("/admin/audit/verify", follow_redirects=True)
+    assert "审计日志完整" in _text(ok)
+    sheet = auditor.get("/admin/audit.xlsx?action=roles_changed")
+    assert sheet.status_code == 200 and sheet.mimetype.endswith("spreadsheetml.sheet")
+    actions = [e.action for e in _log(office)[:2]]
+    assert actions == ["audit_exported", "audit_verified"]
+
+    with office["engine"].db.engine.begin() as conn:  # by hand, past the triggers
+        conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+        target = _log(office, action="roles_changed")[0].id
+        conn.exec_driver_sql(f"UPDATE audit_log SET actor = 'someone' WHERE id = {target}")
+    broken = _text(auditor.post("/admin/audit/verify", follow_redirects=True))
+    assert f"审计日志被篡改：第 {target} 条起哈希链断开" in broken
+
+
+def test_the_system_administrator_finds_and_repairs_drift(office):
+    engine = office["engine"]
+    case_id = engine.start_case("joint_audit_xinghua", dict(CASE_FACTS), as_user(engine, "organization"))
+    with engine.db.transaction() as s:
+        s.execute(update(Case).where(Case.id == case_id).values(current_steps="乱写的环节"))
+    admin = login(office, "sysadmin")
+    found = admin.post("/admin/system/check")
+    page = _text(found)
+    assert "1 个项目不一致" in page and "当前环节为“乱写的环节”" in page
+    fixed = _text(admin.post("/admin/system/repair", data={"case": [str(case_id)]}))
+    assert "已修复 1 个项目的投影" in fixed
+    assert "投影与流程状态一致" in _text(admin.post("/admin/system/check"))
+    assert _log(office, action="projections_repaired")[0].actor == "sysadmin"

@@ -1,0 +1,307 @@
+"""三员分立 (等保 2.0): the three administrators' pages, each for one role only.
+
+- 账号权限 `/admin/users` — the security administrator (安全管理员) changes clerks' and offices' roles and units
+  and disables accounts; administrator accounts and administrator roles are the local operator's (`duban user`).
+- 审计日志 `/admin/audit` — the audit administrator (安全审计员) reads, filters, exports and verifies the log;
+  nobody can change or clear it (the table refuses UPDATE and DELETE).
+- 系统维护 `/admin/system` — the system administrator (系统管理员) checks the projections against the stored
+  states and repairs drift.
+Each role sees its own page only: no account both changes permissions and reads the audit log.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from engine import audit, check
+from engine.accounts import check_roles, set_access, set_disabled
+from engine.errors import Forbidden, InvalidData, NotFound
+from engine.models import Case, User, WorkItem
+from engine.roles import ACCOUNT_ROLES, ADMIN_ROLES, ROLES
+from engine.timers import OFFICE_TZ
+
+from .auth import current_actor, engine
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE = 100
+CHECK_SECONDS = 20.0
+
+
+@bp.before_request
+def _signed_in():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
+
+
+@bp.get("/")
+def index():
+    actor = current_actor()
+    for allowed, endpoint in ((actor.manages_accounts, "admin.users"), (actor.reads_audit, "admin.audit_log"),
+                              (actor.administers, "admin.system")):
+        if allowed:
+            return redirect(url_for(endpoint))
+    raise Forbidden(_("只有系统管理员、安全管理员和安全审计员可以访问系统管理"))
+
+
+# --- 账号权限 (security administrator) ----------------------------------------------------------------------
+def _require_accounts() -> None:
+    if not current_actor().manages_accounts:
+        raise Forbidden(_("只有安全管理员可以修改账号和权限"))
+
+
+@bp.get("/users")
+def users():
+    _require_accounts()
+    query = (request.args.get("q") or "").strip()[:100]
+    with engine().db.reading() as session:
+        stmt = select(User).order_by(User.username)
+        if query:
+            like = f"%{query}%"
+            stmt = stmt.where(User.username.ilike(like) | User.display_name.ilike(like))
+        accounts = list(session.scalars(stmt.limit(500)))
+        last = _last_sign_ins(session, [u.username for u in accounts])
+    return render_template("admin/users.html", accounts=accounts, last=last, q=query, role_names=ACCOUNT_ROLES,
+                           admin_roles=ADMIN_ROLES)
+
+
+def _last_sign_ins(session, usernames: list[str]) -> dict[str, datetime]:
+    if not usernames:
+        return {}
+    rows = session.execute(select(audit.AuditEntry.actor, func.max(audit.AuditEntry.at))
+                           .where(audit.AuditEntry.action == "sign_in", audit.AuditEntry.actor.in_(usernames))
+                           .group_by(audit.AuditEntry.actor)).all()
+    return dict(rows)
+
+
+def _account(session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(_("账号不存在"))
+    return user
+
+
+def _editable(user: User) -> bool:
+    return user.username != current_actor().username and not set(user.roles or []) & ADMIN_ROLES.keys()
+
+
+@bp.get("/users/<username>")
+def user(username: str, errors: dict | None = None, status: int = 200):
+    _require_accounts()
+    with engine().db.reading() as session:
+        account = _account(session, username)
+        history = audit.entries(session, subject_prefix=f"user:{username}", limit=50)
+        history = [e for e in history if e.subject == f"user:{username}"]
+    form = request.form if request.method == "POST" else None
+    chosen = form.getlist("roles") if form else list(account.roles or [])
+    units_text = form.get("units", "") if form else "\n".join(account.units or [])
+    return render_template("admin/user.html", account=account, business_roles=ROLES, role_names=ACCOUNT_ROLES,
+                           chosen=chosen, units_text=units_text, errors=errors or {}, history=history,
+                           editable=_editable(account)), status
+
+
+@bp.post("/users/<username>")
+def save_user(username: str):
+    _require_accounts()
+    roles = [r for r in request.form.getlist("roles") if r]
+    units = [u.strip() for u in (request.form.get("units") or "").splitlines() if u.strip()]
+    errors: dict[str, list[str]] = {}
+    if not roles:
+        errors["roles"] = [_("请至少选择一个角色")]
+    if len(units) > 200 or any(len(u) > 200 for u in units):
+        errors["units"] = [_("单位最多 200 个，每个不超过 200 字")]
+    if not errors:
+        try:
+            check_roles(roles)
+            with engine().db.transaction() as session:
+                set_access(session, current_actor(), username, roles, units or None)
+        except InvalidData as err:
+            errors = {"roles": [err.message, *(m for v in (err.details or {}).values() for m in v)]}
+    if errors:
+        return user(username, errors, 400)
+    flash(_("已修改 %(name)s 的权限；该账号已登录的会话随即结束", name=username))
+    return redirect(url_for("admin.user", username=username))
+
+
+@bp.post("/users/<username>/disabled")
+def toggle_user(username: str):
+    _require_accounts()
+    disable = request.form.get("disable") == "1"
+    with engine().db.transaction() as session:
+        set_disabled(session, current_actor(), username, disable)
+    flash(_("已停用账号 %(name)s", name=username) if disable else _("已启用账号 %(name)s", name=username))
+    return redirect(url_for("admin.user", username=username))
+
+
+# --- 审计日志 (audit administrator) -------------------------------------------------------------------------
+def _require_audit() -> None:
+    if not current_actor().reads_audit:
+        raise Forbidden(_("只有安全审计员可以查看审计日志"))
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _utc(day: date) -> datetime:
+    """The start of an office day as naive UTC, as the log stores time."""
+    return datetime.combine(day, time(0), OFFICE_TZ).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _filters() -> dict:
+    args = request.args
+    since, until = _day(args.get("from")), _day(args.get("to"))
+    return {"action": args.get("action") if args.get("action") in audit.ACTIONS else None,
+            "actor": (args.get("actor") or "").strip()[:200] or None,
+            "since": _utc(since) if since else None, "until": _utc(until + timedelta(days=1)) if until else None,
+            "from": since.isoformat() if since else "", "to": until.isoformat() if until else ""}
+
+
+def _entries(session, flt: dict, limit: int, before_id: int | None = None):
+    return audit.entries(session, action=flt["action"], actor=flt["actor"], since=flt["since"], until=flt["until"],
+                         before_id=before_id, limit=limit)
+
+
+@bp.get("/audit")
+def audit_log():
+    _require_audit()
+    flt = _filters()
+    before = request.args.get("before", type=int)
+    with engine().db.reading() as session:
+        rows = _entries(session, flt, PAGE + 1, before)
+        total = session.scalar(select(func.count()).select_from(audit.AuditEntry))
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    query = {k: v for k, v in (("action", flt["action"]), ("actor", flt["actor"]), ("from", flt["from"]),
+                               ("to", flt["to"])) if v}
+    return render_template("admin/audit.html", rows=rows, flt=flt, actions=audit.ACTIONS, total=total, query=query,
+                           next_before=rows[-1].id if more and rows else None, verdict=None)
+
+
+@bp.post("/audit/verify")
+def audit_verify():
+    _require_audit()
+    with engine().db.reading() as session:
+        verdict = audit.verify(session)
+    with engine().db.transaction() as session:
+        audit.record(session, current_actor().username, "audit_verified", "audit_log",
+                     {"checked": verdict.checked, "intact": verdict.intact, "broken_id": verdict.broken_id},
+                     engine().clock())
+    if verdict.intact:
+        flash(_("审计日志完整：已校验 %(n)s 条，哈希链无断点", n=verdict.checked))
+    else:
+        flash(_("审计日志被篡改：第 %(id)s 条起哈希链断开（%(reason)s）", id=verdict.broken_id, reason=verdict.reason),
+              "error")
+    return redirect(url_for("admin.audit_log"))
+
+
+@bp.get("/audit.xlsx")
+def audit_export():
+    _require_audit()
+    from handlers.office_sheets import workbook_bytes
+
+    flt = _filters()
+    with engine().db.reading() as session:
+        rows = _entries(session, flt, 50_000)
+    with engine().db.transaction() as session:
+        audit.record(session, current_actor().username, "audit_exported", "audit_log",
+                     {"rows": len(rows), "action": flt["action"], "actor": flt["actor"], "from": flt["from"],
+                      "to": flt["to"]}, engine().clock())
+    local = [e.at.replace(tzinfo=timezone.utc).astimezone(OFFICE_TZ).replace(tzinfo=None) for e in rows]
+    body = workbook_bytes(_("审计日志"), [_("序号"), _("时间"), _("操作人"), _("操作"), _("对象"), _("详情"), _("哈希")],
+                          [[e.id, at, e.actor, audit.ACTIONS.get(e.action, e.action), e.subject,
+                            _detail_text(e.detail), e.hash] for e, at in zip(rows, local)])
+    today = engine().clock().date().isoformat()
+    name = f"审计日志-{today}.xlsx"
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f"attachment; filename=\"duban-audit-{today}.xlsx\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})
+
+
+def _detail_text(detail) -> str:
+    import json
+
+    return json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)[:2000]
+
+
+# --- 系统维护 (system administrator) ------------------------------------------------------------------------
+def _require_admin() -> None:
+    if not current_actor().administers:
+        raise Forbidden(_("只有系统管理员可以执行此操作"))
+
+
+def _system_page(report=None, status: int = 200):
+    db = engine().db
+    with db.reading() as session:
+        counts = {
+            "cases": session.scalar(select(func.count()).select_from(Case)),
+            "open": session.scalar(select(func.count()).select_from(Case).where(Case.status.in_(("running", "error", "suspended")))),
+            "work": session.scalar(select(func.count()).select_from(WorkItem).where(WorkItem.status == "ready")),
+        }
+    return render_template("admin/system.html", counts=counts, backend=db.engine.dialect.name, report=report,
+                           budget=CHECK_SECONDS), status
+
+
+@bp.get("/system")
+def system():
+    _require_admin()
+    return _system_page()
+
+
+@bp.post("/system/check")
+def system_check():
+    _require_admin()
+    return _system_page(check.run(engine(), budget=CHECK_SECONDS))
+
+
+@bp.post("/system/repair")
+def system_repair():
+    _require_admin()
+    ids = [int(i) for i in request.form.getlist("case") if i.isdigit() and len(i) < 12][:500]
+    if not ids:
+        flash(_("请选择要修复的项目"), "error")
+        return redirect(url_for("admin.system"))
+    report = check.run(engine(), repair=True, case_ids=ids, actor=current_actor().username, budget=CHECK_SECONDS)
+    flash(_("已修复 %(n)s 个项目的投影", n=sum(1 for d in report.drifts if d.repaired)))
+    return _system_page(report)
+
+
+# --- how the log's codes read on the pages -------------------------------------------------------------------
+@bp.app_template_filter("label_role")
+def label_role(role: str) -> str:
+    from .i18n import label
+
+    return label(ACCOUNT_ROLES.get(role, role))
+
+
+@bp.app_template_filter("audit_action")
+def audit_action(action: str) -> str:
+    from .i18n import label
+
+    return label(audit.ACTIONS.get(action, action))
+
+
+@bp.app_template_filter("audit_detail")
+def audit_detail(detail) -> str:
+    """A detail as `key: value; ...` (lists joined), short enough for a table cell."""
+    if not isinstance(detail, dict):
+        return str(detail or "")
+    parts = []
+    for key, value in detail.items():
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, list):
+            value = "、".join(str(v) for v in value[:20]) + ("…" if len(value) > 20 else "")
+        elif isinstance(value, dict):
+            value = "，".join(f"{k}={v}" for k, v in value.items())
+        parts.append(f"{key}: {value}")
+    text = "；".join(parts)
+    return text if len(text) <= 300 else text[:300] + "…"
