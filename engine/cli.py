@@ -278,6 +278,108 @@ def user_token(username: str, name: str) -> None:
         click.echo(issue_token(session, account, name))
 
 
+@user.command("role", help="修改账号的角色和单位（权限变更，记入审计日志）；三员角色只能在此授予")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="role id, repeatable")
+@click.option("--unit", "units", multiple=True, help="unit in scope, repeatable; none = all units")
+@domain_errors
+def user_role(username: str, roles: tuple[str, ...], units: tuple[str, ...]) -> None:
+    from .accounts import set_access
+
+    with Database().transaction() as session:
+        set_access(session, OPERATOR, username, list(roles), list(units) or None)
+    click.echo(f"已修改账号 {username}: 角色 {', '.join(roles)}；单位 {', '.join(units) or '全部'}")
+
+
+@user.command("disable", help="停用账号：不能登录，令牌失效，已登录的会话结束")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="enable the account again")
+@domain_errors
+def user_disable(username: str, enable: bool) -> None:
+    from .accounts import set_disabled
+
+    with Database().transaction() as session:
+        set_disabled(session, OPERATOR, username, not enable)
+    click.echo(f"已{'启用' if enable else '停用'}账号 {username}")
+
+
+@main.group(help="审计日志（只能追加，哈希链）：校验与查看")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="从第一条起校验哈希链；完整则退出码 0，否则报告第一处断链并退出码 1")
+@domain_errors
+def audit_verify() -> None:
+    from . import audit as audit_log
+
+    with Database().reading() as session:
+        verdict = audit_log.verify(session)
+    if verdict.intact:
+        click.echo(f"审计日志完整：{verdict.checked} 条，末条哈希 {verdict.last_hash}")
+        return
+    click.echo(f"审计日志被篡改：{verdict.reason}；此前 {verdict.checked} 条完整")
+    sys.exit(1)
+
+
+@audit.command("list", help="最新的审计记录（可按操作、操作人筛选）")
+@click.option("--action", default=None)
+@click.option("--actor", default=None)
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@domain_errors
+def audit_list(action: str | None, actor: str | None, limit: int, as_json: bool) -> None:
+    from . import audit as audit_log
+
+    with Database().reading() as session:
+        rows = audit_log.entries(session, action=action, actor=actor, limit=limit)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps({"id": row.id, "at": row.at.isoformat(), "actor": row.actor, "action": row.action,
+                                   "subject": row.subject, "detail": row.detail, "hash": row.hash}, ensure_ascii=False))
+        else:
+            click.echo(f"{row.id}\t{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor}\t"
+                       f"{audit_log.ACTIONS.get(row.action, row.action)}\t{row.subject}\t"
+                       f"{json.dumps(row.detail, ensure_ascii=False)}")
+
+
+@main.command(help="由各项目保存的流程状态重建待办、项目摘要和定时，逐项目报告不一致；--repair 逐项目修复（各一个事务）")
+@click.option("--repair", is_flag=True, help="make the projections match the stored state, one transaction per case")
+@click.option("--case", "case_ids", multiple=True, type=int, help="only these cases, repeatable")
+@click.option("--budget", type=float, default=None, help="stop after this many seconds (open cases first)")
+@click.option("--as", "username", default=None)
+@domain_errors
+def check(repair: bool, case_ids: tuple[int, ...], budget: float | None, username: str | None) -> None:
+    from . import check as checking
+
+    engine = _engine()
+    actor = _actor(engine, username)
+    if repair:
+        actor.require_admin()
+
+    def show(drift) -> None:
+        click.echo(f"项目 {drift.case_id}「{drift.title}」{'已修复' if drift.repaired else '不一致'}：")
+        for problem in drift.problems:
+            click.echo(f"  - {problem}")
+
+    report = checking.run(engine, repair=repair, case_ids=list(case_ids) or None, budget=budget,
+                          actor=actor.username, on_drift=show)
+    click.echo(_check_summary(report))
+    if report.drifts and not repair:
+        sys.exit(1)
+
+
+def _check_summary(report) -> str:
+    done = f"已检查 {report.checked}/{report.total} 个项目（{report.seconds:.1f} 秒）"
+    if report.out_of_time:
+        done += "，时限已到，其余未检查"
+    if not report.drifts:
+        return f"{done}：投影与流程状态一致"
+    fixed = sum(1 for d in report.drifts if d.repaired)
+    return (f"{done}：{len(report.drifts)} 个项目不一致" +
+            (f"，已修复 {fixed} 个" if fixed else "；运行 duban check --repair 修复"))
+
+
 @main.command(help="年度联审计划：导入干部花名册，按必审规则提出名单，并对必审对象批量立项")
 @click.option("--year", type=int, required=True, help="the plan's year, e.g. 2026")
 @click.argument("roster", type=click.Path(dir_okay=False))
@@ -326,25 +428,26 @@ def demo() -> None:
     click.echo(demo_data.walkthrough(engine, demo_data.seed(engine)))
 
 
-@main.command(help="启动网页服务（登录页 /login），单机默认同时运行定时任务")
+@main.command(help="启动网页服务（登录页 /login），单机默认同时运行定时任务；--workers N 运行 N 个网页进程")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="threads per web process")
+@click.option("--workers", "processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="web processes on one socket, restarted when one exits (PostgreSQL; see README 超出单机)")
 @click.option("--no-worker", is_flag=True, help="leave timers to separate `duban worker` processes")
+@click.option("--check-seconds", default=10.0, show_default=True, type=float,
+              help="check projections against the stored states for at most this long at start-up (0: skip)")
 @domain_errors
-def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
-    from waitress import serve as waitress_serve
+def serve(host: str, port: int, threads: int, processes: int, no_worker: bool, check_seconds: float) -> None:
+    from web.serving import serve as run_server, startup_check
 
-    from web import create_app
-
-    _engine()  # refuse to start on a database that was never initialised
-    app = create_app()
-    if not no_worker:
-        from .worker import start_scheduler
-
-        start_scheduler(app.extensions["duban"])
-    click.echo(f"督办已启动：http://{host}:{port}/login  (Ctrl-C 停止)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="duban")
+    engine = _engine()  # refuse to start on a database that was never initialised
+    if processes > 1 and engine.db.is_sqlite:
+        raise DubanError("SQLite 只能由一个网页进程写入：--workers 大于 1 需要 PostgreSQL（DUBAN_DATABASE_URL）",
+                         code="invalid_data")
+    startup_check(engine, check_seconds, click.echo)
+    engine.db.engine.dispose()  # no connection of this process is carried into the web processes
+    run_server(host, port, threads, processes, not no_worker, click.echo)
 
 
 @main.command(help="运行定时任务：BPMN 定时器、催办、督办（可同时运行多个）")
@@ -367,6 +470,96 @@ def worker(interval: float, once: bool) -> None:
         start_scheduler(engine, interval, blocking=True)
     except (KeyboardInterrupt, SystemExit):
         pass
+
+
+def _size(n: int) -> str:
+    return f"{n} 字节" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+@main.command(help="在线备份 SQLite 数据库（服务运行中也可）；PostgreSQL 请用 pg_dump")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="overwrite FILE if it exists")
+@domain_errors
+def backup(file: str, force: bool) -> None:
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    from .errors import Conflict, NotFound
+
+    db = Database()
+    url = db.engine.url
+    if not db.is_sqlite:
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=True)
+        raise InvalidData(f"PostgreSQL 数据库不能用 duban backup 备份，请用 pg_dump：pg_dump -Fc -d '{plain}' -f {file}")
+    source = Path(url.database or "")
+    if not url.database or url.database == ":memory:" or not source.is_file():
+        raise NotFound(f"数据库文件不存在：{url.database or ':memory:'}")
+    target = Path(file)
+    if target.exists() and not force:
+        raise Conflict(f"文件已存在：{target}（覆盖请加 --force）")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        src, dst = sqlite3.connect(source, timeout=30), sqlite3.connect(tmp)
+        try:
+            src.backup(dst)  # one consistent snapshot; writers in WAL mode go on meanwhile
+            dst.execute("PRAGMA journal_mode=DELETE")  # the copy is one self-contained file
+            cases = dst.execute('SELECT count(*) FROM "case"').fetchone()[0]
+        finally:
+            src.close()
+            dst.close()
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    size = target.stat().st_size
+    if db.is_current():  # an outdated database is still worth copying, but has no audit log to write to yet
+        from . import audit as audit_log
+        from .runtime import utcnow
+
+        with db.transaction() as session:
+            audit_log.record(session, OPERATOR.username, "backup", f"file:{target.name}",
+                             {"file": str(target.resolve()), "size": size, "cases": cases}, utcnow())
+    click.echo(f"已备份到 {target}（{_size(size)}，{cases} 个项目）")
+
+
+@main.command("export", help="将一个项目（含历史、待办、附件、业务记录）导出为 zip 归档")
+@click.argument("case_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="the .zip to write")
+@click.option("--force", is_flag=True, help="overwrite --out if it exists")
+@click.option("--as", "username", default=None)
+@domain_errors
+def export_cmd(case_id: int, out: str, force: bool, username: str | None) -> None:
+    from .archive import export_case
+
+    engine = _engine()
+    summary = export_case(engine, case_id, out, _actor(engine, username), force=force)
+    rows = "，".join(f"{name} {n}" for name, n in sorted(summary["counts"].items()))
+    click.echo(f"已导出项目 {case_id}「{summary['title']}」到 {summary['path']}（{_size(summary['size'])}）："
+               f"{rows}；附件文件 {summary['attachments']} 个")
+    if summary["omitted"]:
+        click.echo("未导出（仅本机管理员可导出）：" + "，".join(f"{n} {c}" for n, c in summary["omitted"].items()))
+    if summary["left_out"]:
+        click.echo("未导出（属于其他项目或活动的记录）：" + "，".join(f"{n} {c}" for n, c in summary["left_out"].items()))
+
+
+@main.command("import", help="从 zip 归档导入一个项目（新编号）；同一项目已存在时需加 --as-new")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as-new", is_flag=True, help="import even if the same case is already here")
+@click.option("--as", "username", default=None)
+@domain_errors
+def import_cmd(file: str, as_new: bool, username: str | None) -> None:
+    from pathlib import Path
+
+    from .archive import import_case
+    from .errors import NotFound
+
+    if not Path(file).is_file():
+        raise NotFound(f"归档文件不存在：{file}")
+    engine = _engine()
+    new_id = import_case(engine, file, _actor(engine, username), as_new=as_new)
+    view = engine.case(new_id)
+    click.echo(f"已导入为项目 {new_id}「{view['title']}」：状态 {view['status']}，历史 {len(view['history'])} 条，"
+               f"待办 {len(view['work_items'])} 项")
 
 
 if __name__ == "__main__":
