@@ -1,13 +1,14 @@
 """Completions over HTTP under concurrency: N clients completing tasks of their own cases against one `duban serve`.
 
 Run: .venv/bin/python bench/http_load.py [--backend sqlite|postgresql|both] [--clients 16] [--seconds 30]
-     [--process plain|xinghua] [--threads 8]
+     [--process plain|xinghua] [--threads 8] [--web 1,2,4]
 (prints figures; not part of the test suite)
 
 Each client is a process with one keep-alive connection and cases of its own: it reads a case
 (GET /api/v1/cases/ID), completes its first open work item (POST /api/v1/tasks/ID/complete, the
 timed request) and starts a new case through the API when one is done. Latency is the complete
-request alone, measured by the client; the first seconds are warm-up and not counted.
+request alone, measured by the client; the first seconds are warm-up and not counted. `--web 1,2,4` runs
+the PostgreSQL figures once per number of web processes (`duban serve --workers N`, timers in one worker).
 """
 from __future__ import annotations
 
@@ -96,9 +97,10 @@ def _client(port: int, token: str, process_key: str, case_ids: list[int], start_
     out.put((latencies, statuses))
 
 
-def _serve(url: str, workdir: str, port: int, threads: int) -> subprocess.Popen:
+def _serve(url: str, workdir: str, port: int, threads: int, web: int = 1) -> subprocess.Popen:
     env = {**os.environ, "DUBAN_DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port), "--threads", str(threads)],
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port), "--threads", str(threads),
+                             "--workers", str(web), "--check-seconds", "0"],
                             cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=open(Path(workdir) / "serve.log", "w"))
     for _ in range(100):
         try:
@@ -120,7 +122,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run(backend: str, clients: int, seconds: float, process: str, threads: int) -> dict:
+def run(backend: str, clients: int, seconds: float, process: str, threads: int, web: int = 1) -> dict:
     workdir = tempfile.mkdtemp(prefix=f"duban-load-{backend}-")
     schema = None
     if backend == "sqlite":
@@ -136,7 +138,7 @@ def run(backend: str, clients: int, seconds: float, process: str, threads: int) 
     per_client = 4
     token, ids = _prepare(url, process_key, clients * per_client)
     port = _free_port()
-    server = _serve(url, workdir, port, threads)
+    server = _serve(url, workdir, port, threads, web)
     try:
         ctx = mp.get_context("spawn")
         out = ctx.Queue()
@@ -167,7 +169,7 @@ def run(backend: str, clients: int, seconds: float, process: str, threads: int) 
     def pct(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")
 
-    return {"backend": backend, "clients": clients, "process": process, "threads": threads, "seconds": seconds,
+    return {"backend": backend, "clients": clients, "process": process, "threads": threads, "web": web, "seconds": seconds,
             "completions": ok, "completions_per_s": round(ok / seconds, 1),
             "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
             "p95_ms": round(pct(0.95), 1), "p99_ms": round(pct(0.99), 1),
@@ -180,12 +182,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--process", choices=tuple(PROCESSES), default="plain")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads of duban serve")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per web process")
+    parser.add_argument("--web", default="1", help="web processes, e.g. 1,2,4 (PostgreSQL only beyond 1)")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    for backend in backends:
-        figures = run(backend, args.clients, args.seconds, args.process, args.threads)
-        print(f"{backend:<10} {figures['clients']} clients, {figures['process']}: {figures['completions_per_s']} completions/s; "
+    runs = [(b, int(n)) for b in backends for n in args.web.split(",") if b == "postgresql" or n == "1"]
+    for backend, web in runs:
+        figures = run(backend, args.clients, args.seconds, args.process, args.threads, web)
+        print(f"{backend:<10} {web} web, {figures['clients']} clients, {figures['process']}: {figures['completions_per_s']} completions/s; "
               f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, "
               f"max {figures['max_ms']} ms; statuses {figures['statuses']}")
         print(json.dumps(figures, ensure_ascii=False))
