@@ -94,7 +94,7 @@ def _client(port: int, token: str, process_key: str, case_ids: list[int], start_
             latencies.append(elapsed)
             statuses[status] = statuses.get(status, 0) + 1
         i += 1
-    out.put((latencies, statuses))
+    out.put((latencies, statuses, time.process_time()))
 
 
 def _serve(url: str, workdir: str, port: int, threads: int, web: int = 1) -> subprocess.Popen:
@@ -112,6 +112,33 @@ def _serve(url: str, workdir: str, port: int, threads: int, web: int = 1) -> sub
             time.sleep(0.2)
     proc.kill()
     raise SystemExit(f"duban serve did not start; see {workdir}/serve.log")
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings; a process that started in between counts from zero."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def _tree(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [pid, *(p for child in out for p in _tree(int(child)))]
+
+
+def _postgres_pids() -> list[int]:
+    return [int(p) for p in subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()]
 
 
 def _free_port() -> int:
@@ -148,6 +175,11 @@ def run(backend: str, clients: int, seconds: float, process: str, threads: int, 
                                                    start_at, stop_at, out)) for c in range(clients)]
         for p in procs:
             p.start()
+        time.sleep(max(0.0, start_at - time.time()))
+        web_before, pg_before, t_before = _cpu_seconds(_tree(server.pid)), _cpu_seconds(_postgres_pids()), time.time()
+        time.sleep(max(0.0, stop_at - time.time()))
+        web_after, pg_after, t_after = _cpu_seconds(_tree(server.pid)), _cpu_seconds(_postgres_pids()), time.time()
+        web_cpu, pg_cpu, window = _spent(web_before, web_after), _spent(pg_before, pg_after), t_after - t_before
         results = [out.get(timeout=seconds + 300) for _ in procs]
         for p in procs:
             p.join(timeout=30)
@@ -159,9 +191,9 @@ def run(backend: str, clients: int, seconds: float, process: str, threads: int, 
 
             with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    latencies = sorted(t for lat, _ in results for t in lat)
+    latencies = sorted(t for lat, _, _ in results for t in lat)
     statuses: dict = {}
-    for _, st in results:
+    for _, st, _ in results:
         for k, v in st.items():
             statuses[str(k)] = statuses.get(str(k), 0) + v
     ok = statuses.get("200", 0)
@@ -173,7 +205,13 @@ def run(backend: str, clients: int, seconds: float, process: str, threads: int, 
             "completions": ok, "completions_per_s": round(ok / seconds, 1),
             "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
             "p95_ms": round(pct(0.95), 1), "p99_ms": round(pct(0.99), 1),
-            "max_ms": round(latencies[-1] * 1000, 1) if latencies else None, "statuses": statuses}
+            "max_ms": round(latencies[-1] * 1000, 1) if latencies else None, "statuses": statuses,
+            # Cores busy during the timed window: the web processes (and their worker), PostgreSQL, and the
+            # clients (their whole run, warm-up included, spread over the window: an upper bound).
+            "cores_web": round(web_cpu / window, 2), "cores_postgres": round(pg_cpu / window, 2),
+            "cores_clients": round(sum(c for _, _, c in results) / (seconds + WARMUP_S), 2),
+            "cpu_ms_per_completion_web": round(web_cpu * 1000 / ok, 1) if ok else None,
+            "cpu_ms_per_completion_postgres": round(pg_cpu * 1000 / ok, 1) if ok else None}
 
 
 def main() -> None:
@@ -191,7 +229,8 @@ def main() -> None:
         figures = run(backend, args.clients, args.seconds, args.process, args.threads, web)
         print(f"{backend:<10} {web} web, {figures['clients']} clients, {figures['process']}: {figures['completions_per_s']} completions/s; "
               f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, "
-              f"max {figures['max_ms']} ms; statuses {figures['statuses']}")
+              f"max {figures['max_ms']} ms; statuses {figures['statuses']}; cores busy: web {figures['cores_web']}, "
+              f"PostgreSQL {figures['cores_postgres']}, clients {figures['cores_clients']}")
         print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from engine import audit, check
 from engine.accounts import check_roles, set_access, set_disabled
 from engine.errors import Forbidden, InvalidData, NotFound
-from engine.models import Case, User, WorkItem
+from engine.models import Case, ProcessVersion, User, WorkItem
 from engine.roles import ACCOUNT_ROLES, ADMIN_ROLES, ROLES
 from engine.timers import OFFICE_TZ
 
@@ -178,12 +178,37 @@ def audit_log():
     with engine().db.reading() as session:
         rows = _entries(session, flt, PAGE + 1, before)
         total = session.scalar(select(func.count()).select_from(audit.AuditEntry))
+        names = dict(session.execute(select(ProcessVersion.process_key, ProcessVersion.name)
+                                     .order_by(ProcessVersion.version)).all())
     more = len(rows) > PAGE
     rows = rows[:PAGE]
+    subjects = {e.id: _subject(e.subject, names) for e in rows}
     query = {k: v for k, v in (("action", flt["action"]), ("actor", flt["actor"]), ("from", flt["from"]),
                                ("to", flt["to"])) if v}
-    return render_template("admin/audit.html", rows=rows, flt=flt, actions=audit.ACTIONS, total=total, query=query,
+    return render_template("admin/audit.html", rows=rows, subjects=subjects, flt=flt, actions=audit.ACTIONS,
+                           total=total, query=query,
                            next_before=rows[-1].id if more and rows else None, verdict=None)
+
+
+def _subject(subject: str, process_names: dict[str, str]) -> str:
+    """`user:li` as 李某（li）, `process:KEY` by the process's name, `case:12` as 项目 12; others as stored."""
+    from .i18n import person, process_name
+
+    kind, _sep, key = subject.partition(":")
+    if kind == "user" and key and "*" not in key:
+        shown = person(key)
+        return _("账号 %(name)s", name=shown if shown == key else f"{shown}（{key}）")
+    if kind == "process" and key in process_names:
+        return process_name(key, process_names[key])
+    if kind == "case" and key.isdigit():
+        return _("项目 %(id)s", id=key)
+    if kind == "draft" and key.isdigit():
+        return _("草稿 %(id)s", id=key)
+    if kind == "decision":
+        return _("决策表 %(id)s", id=key)
+    if kind in ("unit", "units"):
+        return _("单位 %(name)s", name=key)
+    return subject
 
 
 @bp.post("/audit/verify")
@@ -289,19 +314,39 @@ def audit_action(action: str) -> str:
     return label(audit.ACTIONS.get(action, action))
 
 
+# What the detail's keys are called on the page (the log keeps the codes; unknown keys show as they are).
+DETAIL_KEYS = {
+    "address": "地址", "known_device": "常用设备", "retry_after": "限制秒数", "roles": "角色", "units": "单位",
+    "before": "原", "after": "新", "version": "版本", "content_hash": "内容哈希", "process_key": "流程",
+    "from": "原", "to": "新", "note": "说明", "checked": "已校验", "intact": "完整", "broken_id": "断点",
+    "rows": "行数", "problems": "问题", "file": "文件", "size": "大小", "cases": "项目数", "change": "变更",
+    "name": "名称", "demo": "演示", "usernames": "账号", "action": "操作", "actor": "操作人", "created": "新建",
+}
+
+
+def _value(key: str, value) -> str:
+    from .i18n import label
+
+    if isinstance(value, bool):
+        return label("是") if value else label("否")
+    if key == "units" and value is None:
+        return label("全部单位")
+    if isinstance(value, list):
+        shown = [label_role(v) if key == "roles" else str(v) for v in value[:20]]
+        return "、".join(shown) + ("…" if len(value) > 20 else "")
+    if isinstance(value, dict):
+        return "，".join(f"{label(DETAIL_KEYS.get(k, k))} {_value(k, v)}" for k, v in value.items())
+    return str(value)
+
+
 @bp.app_template_filter("audit_detail")
 def audit_detail(detail) -> str:
-    """A detail as `key: value; ...` (lists joined), short enough for a table cell."""
+    """A detail as `键 值；…` in the page's words, short enough for a table cell."""
+    from .i18n import label
+
     if not isinstance(detail, dict):
         return str(detail or "")
-    parts = []
-    for key, value in detail.items():
-        if value in (None, "", [], {}):
-            continue
-        if isinstance(value, list):
-            value = "、".join(str(v) for v in value[:20]) + ("…" if len(value) > 20 else "")
-        elif isinstance(value, dict):
-            value = "，".join(f"{k}={v}" for k, v in value.items())
-        parts.append(f"{key}: {value}")
+    parts = [f"{label(DETAIL_KEYS.get(k, k))}：{_value(k, v)}" for k, v in detail.items()
+             if v not in ("", [], {}) and not (v is None and k != "units")]
     text = "；".join(parts)
     return text if len(text) <= 300 else text[:300] + "…"

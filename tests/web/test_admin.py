@@ -130,7 +130,7 @@ def test_the_audit_administrator_filters_verifies_and_exports_the_log(office):
     login(office, "secadmin").post(f"/admin/users/{CLERK}", data={"roles": ["discipline"]})
     auditor = login(office, "auditadmin")
     page = _text(auditor.get("/admin/audit?action=roles_changed"))
-    assert "修改权限" in page and f"user:{CLERK}" in page and "登录失败" not in page.split("序号")[1]
+    assert "修改权限" in page and f"账号 沙沟镇组织委员（{CLERK}）" in page and "登录失败" not in page.split("序号")[1]
     ok = auditor.post("/admin/audit/verify", follow_redirects=True)
     assert "审计日志完整" in _text(ok)
     sheet = auditor.get("/admin/audit.xlsx?action=roles_changed")
