@@ -31,7 +31,7 @@ ACTIONS: dict[str, str] = {
     "token_issued": "签发令牌", "account_disabled": "停用账号", "account_enabled": "启用账号",
     "deployed": "部署", "case_migrated": "迁移项目", "draft_created": "创建草稿", "draft_saved": "保存草稿",
     "draft_discarded": "放弃草稿", "case_exported": "导出项目", "case_imported": "导入项目",
-    "backup": "备份", "projections_repaired": "修复投影", "audit_verified": "校验审计日志", "audit_exported": "导出审计日志",
+    "backup": "备份", "schema_upgraded": "升级数据库", "projections_repaired": "修复投影", "audit_verified": "校验审计日志", "audit_exported": "导出审计日志",
     "case_retried": "重试", "case_suspended": "挂起", "case_resumed": "恢复", "case_terminated": "终止",
     "units_changed": "单位变更",
 }

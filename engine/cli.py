@@ -88,8 +88,17 @@ def main() -> None:
 def init(demo: bool) -> None:
     from .accounts import create_demo_accounts
 
+    from . import audit
+    from .runtime import utcnow
+
     db = Database()
+    before = db.revision()
     db.upgrade()
+    after = db.revision()
+    if after != before:  # a schema migration is an administrative action like any other
+        with db.transaction() as session:
+            audit.record(session, OPERATOR.username, "schema_upgraded", "database", {"from": before, "to": after},
+                         utcnow())
     click.echo(f"数据库已就绪：{db.engine.url.render_as_string(hide_password=True)}")
     if demo:
         with db.transaction() as session:

@@ -164,6 +164,13 @@ class Database:
                 if problems:
                     raise RuntimeError(f"migration left broken references: {problems[:5]}")
 
+    def revision(self) -> str | None:
+        """The schema's current Alembic revision (None: never initialised)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
     def is_current(self) -> bool:
         """Whether the schema is at the newest migration (a stale database gives a clear message, not SQL errors)."""
         from alembic.runtime.migration import MigrationContext

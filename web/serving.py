@@ -63,7 +63,8 @@ def _run_worker() -> None:
 
 def serve(host: str, port: int, threads: int, processes: int, run_worker: bool,
           echo: Callable[[str], None]) -> None:
-    sock = socket.create_server((host, port), backlog=1024)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=1024)
     sock.set_inheritable(True)
     if processes <= 1:
         echo(f"督办已启动：http://{host}:{port}/login  (Ctrl-C 停止)")
@@ -134,7 +135,8 @@ class Supervisor:
                 continue
             self.echo(f"{role}（进程 {pid}）已退出（{_exit_text(status)}），重新启动")
             time.sleep(0.2)
-            self._start(role)
+            if not self.stopping:
+                self._start(role)
         sys.exit(0)
 
 

@@ -113,3 +113,16 @@ def _append_many(url: str, who: str, n: int) -> None:
     for i in range(n):
         with db.transaction() as session:
             audit.record(session, who, "sign_in", f"user:{who}", {"address": "127.0.0.1", "i": i}, datetime.utcnow())
+
+
+def test_a_schema_upgrade_is_audited_once(tmp_path, monkeypatch):
+    from engine.db import Database
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    monkeypatch.setenv("DUBAN_DATABASE_URL", url)
+    for _ in range(2):
+        assert CliRunner().invoke(main, ["init"]).exit_code == 0
+    with Database(url).reading() as session:
+        (entry,) = audit.entries(session, action="schema_upgraded")
+        assert audit.verify(session).intact
+    assert entry.actor == "cli" and entry.detail["from"] is None and entry.detail["to"] >= "0016"
