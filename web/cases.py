@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, send_from_directory, url_for
 from flask_babel import gettext as _
@@ -195,3 +196,22 @@ def _work_item_id(session, case_id: int) -> int | None:
 def _work_item(item: dict[str, Any], catalogue: dict[str, Any]) -> dict[str, Any]:
     return {**item, "role_name": ROLES.get(item["role"], item["role"]), "due": parse_utc(item.get("due_at")),
             "step_name": step_name(item["process_key"], item["step_id"], item["step_name"], catalogue)}
+
+
+@bp.get("/<int:case_id>/archive.zip")
+@login_required
+def archive(case_id: int):
+    """The case as one checked archive (归档: history, work, attachments with their files, documents, records),
+    for the case's supervisors; the same file `duban export` writes and `duban import` reads, audited."""
+    import tempfile
+
+    from engine.archive import export_case
+
+    with tempfile.TemporaryDirectory(prefix="duban-archive-") as folder:
+        path = Path(folder) / "case.zip"
+        export_case(engine(), case_id, path, current_actor())
+        body = path.read_bytes()
+    name = f"项目{case_id}-归档.zip"
+    return Response(body, mimetype="application/zip", headers={
+        "Content-Disposition": f"attachment; filename=\"duban-case-{case_id}.zip\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})

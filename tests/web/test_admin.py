@@ -159,3 +159,29 @@ def test_the_system_administrator_finds_and_repairs_drift(office):
     assert "已修复 1 个项目的投影" in fixed
     assert "投影与流程状态一致" in _text(admin.post("/admin/system/check"))
     assert _log(office, action="projections_repaired")[0].actor == "sysadmin"
+
+
+def test_a_supervisor_downloads_a_case_archive_that_imports_elsewhere_and_a_clerk_cannot(office, tmp_path):
+    import zipfile
+
+    from engine.archive import import_case
+    from engine.access import OPERATOR
+    from tests.conftest import make_engine
+
+    engine = office["engine"]
+    case_id = engine.start_case("joint_audit_xinghua", dict(CASE_FACTS), as_user(engine, "organization"))
+    supervisor = login(office, "supervisor")
+    page = supervisor.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f"/cases/{case_id}/archive.zip" in page
+    got = supervisor.get(f"/cases/{case_id}/archive.zip")
+    assert got.status_code == 200 and got.mimetype == "application/zip"
+    (tmp_path / "a.zip").write_bytes(got.data)
+    assert "manifest.json" in zipfile.ZipFile(tmp_path / "a.zip").namelist()
+    assert _log(office, action="case_exported")[0].actor == "supervisor"
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    new_id = import_case(other, tmp_path / "a.zip", OPERATOR)
+    assert other.case(new_id)["title"] == engine.case(case_id)["title"]
+
+    clerk = login(office, "organization")
+    assert f"/cases/{case_id}/archive.zip" not in clerk.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert clerk.get(f"/cases/{case_id}/archive.zip").status_code == 403
