@@ -321,9 +321,14 @@ def audit() -> None:
 @domain_errors
 def audit_verify() -> None:
     from . import audit as audit_log
+    from .runtime import utcnow
 
-    with Database().reading() as session:
+    db = Database()
+    with db.reading() as session:
         verdict = audit_log.verify(session)
+    with db.transaction() as session:  # reading the log is in the log, as on the audit administrator's page
+        audit_log.record(session, OPERATOR.username, "audit_verified", "audit_log",
+                         {"checked": verdict.checked, "intact": verdict.intact, "broken_id": verdict.broken_id}, utcnow())
     if verdict.intact:
         click.echo(f"审计日志完整：{verdict.checked} 条，末条哈希 {verdict.last_hash}")
         return
