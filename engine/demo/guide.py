@@ -40,6 +40,7 @@ def walkthrough(engine: Engine, case_ids: list[int]) -> str:
 演示账号（密码 demo）:
   organization 组织部干部监督科 · staffing 编办 · audit 审计局 · discipline 纪委监委 · leading_office 领导小组办公室
   supervisor 领导小组（督办：灯色、逾期、系统异常、挂牌督办） · designer 流程设计员
+  三员分立：secadmin 安全管理员 /admin/users · auditadmin 安全审计员 /admin/audit · sysadmin 系统管理员 /admin/system
   unit {UNIT_ACCOUNT_UNIT}党政办：只看到本镇的待办和项目
   另有 {len(clerks)} 个单位账号（被审单位和治庸问责参加单位），各限本单位，如 {examples} …
 
