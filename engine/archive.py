@@ -255,11 +255,11 @@ def export_case(engine, case_id: int, path: str | os.PathLike, actor: Actor, *, 
                 if _sha(data) != manifest["sha256"][name]:
                     raise InvalidData(f"附件文件已损坏（内容与 SHA-256 不符）：{blob}，不能归档")
                 zf.writestr(name, data)
-        with engine.db.transaction() as session:
+        with engine.db.transaction() as session:  # committed before the file appears: no archive unaudited
             audit.record(session, actor.username, "case_exported", f"case:{case_id}",
                          {"file": str(target), "counts": counts, "attachments": manifest["attachments"],
                           "omitted": omitted, "left_out": left_out}, now)
-            tmp.replace(target)
+        tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
     return {"case_id": case_id, "title": case["title"], "path": str(target), "size": target.stat().st_size,

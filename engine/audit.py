@@ -83,12 +83,19 @@ def entries(session: Session, *, subject_prefix: str | None = None, action: str 
     return list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
 
 
+def recent(session: Session, action: str, subject: str, address: str, since: datetime) -> bool:
+    """Whether an entry of this action, subject and address was written since `since`."""
+    rows = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == action, AuditEntry.subject == subject,
+                                                           AuditEntry.at >= since).limit(50)).all()
+    return any((detail or {}).get("address") == address for detail in rows)
+
+
 @dataclass
 class Verdict:
     """What `verify` found: how many rows it checked, the newest hash, and the first broken link if any."""
 
     checked: int
-    last_hash: str
+    last_hash: str  # the newest row's hash: keep it with its id elsewhere as an anchor
     broken_id: int | None = None
     reason: str | None = None
 
@@ -109,8 +116,13 @@ def _rows(session: Session, batch: int = 2000) -> Iterator[Any]:
         after = rows[-1].id
 
 
-def verify(session: Session) -> Verdict:
-    """Walk the chain from the first row; stop at the first row whose link or content does not match."""
+def verify(session: Session, anchors: dict[int, str] | None = None) -> Verdict:
+    """Walk the chain from the first row; stop at the first row whose link or content does not match.
+
+    The hashes carry no secret: someone who can switch the triggers off could change a row and compute every
+    hash after it again. `anchors` (entry id → hash, as `verify` printed it once and someone kept elsewhere)
+    catch that: a row whose hash is no longer the kept one is named, and so is a kept row that is gone."""
+    anchors = dict(anchors or {})
     prev, expected_id, checked = GENESIS, 1, 0
     for row in _rows(session):
         if row.id != expected_id:
@@ -119,7 +131,13 @@ def verify(session: Session) -> Verdict:
             return Verdict(checked, prev, row.id, f"第 {row.id} 条与上一条的链接不符（上一条被改动、删除或插入）")
         if row.hash != _digest(prev, row.id, row.at, row.actor, row.action, row.subject, row.detail):
             return Verdict(checked, prev, row.id, f"第 {row.id} 条的内容与其哈希不符（该条被改动）")
+        kept = anchors.pop(row.id, None)
+        if kept is not None and kept != row.hash:
+            return Verdict(checked, prev, row.id, f"第 {row.id} 条的哈希与保存的不符（此条或之前的日志被改写）")
         prev, expected_id, checked = row.hash, row.id + 1, checked + 1
+    if anchors:
+        first = min(anchors)
+        return Verdict(checked, prev, first, f"保存过哈希的第 {first} 条已不存在（日志末尾被删除）")
     return Verdict(checked, prev)
 
 

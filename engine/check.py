@@ -140,6 +140,8 @@ def repair_case(engine, case_id: int, actor: str = "cli") -> list[str]:
     with engine.db.transaction() as session:
         session.execute(LOCK_CASE, {"case_id": case_id})  # SQLite: BEGIN IMMEDIATE made this the only writer
         case = session.get(Case, case_id)
+        if case is None:  # removed since it was checked
+            return []
         problems = check_case(engine, session, case)
         if not problems:
             return []
@@ -221,8 +223,9 @@ def run(engine, *, repair: bool = False, case_ids: list[int] | None = None, budg
                     found.append(CaseDrift(case.id, case.title, problems))
         for drift in found:
             if repair:
-                drift.problems = repair_case(engine, drift.case_id, actor) or drift.problems
-                drift.repaired = True
+                fixed = repair_case(engine, drift.case_id, actor)
+                if fixed:  # else a step put it right meanwhile (or the case is gone): nothing was repaired
+                    drift.problems, drift.repaired = fixed, True
             report.drifts.append(drift)
             if on_drift:
                 on_drift(drift)

@@ -318,19 +318,29 @@ def audit() -> None:
 
 
 @audit.command("verify", help="从第一条起校验哈希链；完整则退出码 0，否则报告第一处断链并退出码 1")
+@click.option("--expect", "anchors", multiple=True, metavar="ID:HASH",
+              help="a hash printed by an earlier verify and kept elsewhere; repeatable")
 @domain_errors
-def audit_verify() -> None:
+def audit_verify(anchors: tuple[str, ...]) -> None:
     from . import audit as audit_log
     from .runtime import utcnow
 
+    kept: dict[int, str] = {}
+    for anchor in anchors:
+        entry_id, _, digest = anchor.partition(":")
+        if not (entry_id.isascii() and entry_id.isdigit() and len(digest) == 64):
+            raise InvalidData(f"--expect 应为 编号:哈希（如 17:{'0' * 64}），收到：{anchor}")
+        kept[int(entry_id)] = digest.lower()
     db = Database()
     with db.reading() as session:
-        verdict = audit_log.verify(session)
+        verdict = audit_log.verify(session, kept)
     with db.transaction() as session:  # reading the log is in the log, as on the audit administrator's page
         audit_log.record(session, OPERATOR.username, "audit_verified", "audit_log",
-                         {"checked": verdict.checked, "intact": verdict.intact, "broken_id": verdict.broken_id}, utcnow())
+                         {"checked": verdict.checked, "intact": verdict.intact, "broken_id": verdict.broken_id,
+                          "anchors": len(kept)}, utcnow())
     if verdict.intact:
-        click.echo(f"审计日志完整：{verdict.checked} 条，末条哈希 {verdict.last_hash}")
+        click.echo(f"审计日志完整：{verdict.checked} 条" + (f"，{len(kept)} 个保存的哈希相符" if kept else "") +
+                   f"；末条 {verdict.checked}:{verdict.last_hash}（可另行保存，下次用 --expect 核对）")
         return
     click.echo(f"审计日志被篡改：{verdict.reason}；此前 {verdict.checked} 条完整")
     sys.exit(1)

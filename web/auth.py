@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from urllib.parse import unquote, urlparse
 
 from flask import (Blueprint, Flask, current_app, flash, g, redirect, render_template, request, session,
@@ -28,6 +29,8 @@ GENERATION = "_generation"  # the session key holding User.session_generation as
 DEVICE_COOKIE = "duban_device"
 DEVICE_DAYS = 180
 DEVICE_USERS = 5  # names remembered per browser: office PCs are shared
+ANONYMOUS = "-"  # the actor of a failed or refused sign-in: the typed name is only its subject
+REFUSED_AUDIT_EVERY = timedelta(minutes=5)
 
 
 class SignedIn(UserMixin):
@@ -160,8 +163,10 @@ def login():
         now = engine().clock()
         with engine().db.transaction() as db_session:
             wait = signin.begin_attempt(db_session, username, address, device, now)
-            if wait:
-                audit.record(db_session, username or "-", "sign_in_refused", f"user:{username}",
+            if wait and not audit.recent(db_session, "sign_in_refused", f"user:{username}", address,
+                                         now - REFUSED_AUDIT_EVERY):
+                # One row per name and address every few minutes: a locked-out guesser cannot grow the log at will.
+                audit.record(db_session, ANONYMOUS, "sign_in_refused", f"user:{username}",
                              {"address": address, "retry_after": wait}, now)
         if wait:
             # Refused without looking at the password: a locked-out guesser learns nothing, right or wrong.
@@ -172,9 +177,8 @@ def login():
                 user = authenticate(db_session, username, password)  # the slow hash, outside the write lock
             if user is None:
                 error, status = _("用户名或密码错误"), 401
-                with engine().db.transaction() as db_session:
-                    audit.record(db_session, username or "-", "sign_in_failed", f"user:{username}",
-                                 {"address": address}, now)
+                with engine().db.transaction() as db_session:  # counted above, so bounded by the same limits
+                    audit.record(db_session, ANONYMOUS, "sign_in_failed", f"user:{username}", {"address": address}, now)
             else:
                 with engine().db.transaction() as db_session:
                     signin.succeeded(db_session, username, address, device)

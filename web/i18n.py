@@ -70,7 +70,9 @@ def person(username: str | None) -> str:
 
         with current_app.extensions["duban"].db.reading() as session:
             names = g._display_names = display_names(session)
-    return names.get(username, "系统" if username == "system" else "本机运维" if username == "cli" else username)
+    if username in names:
+        return names[username]
+    return gettext("系统") if username == "system" else gettext("本机运维") if username == "cli" else username
 
 
 def label(text: str | None) -> str:
@@ -181,7 +183,7 @@ RUNTIME_LABELS = [
     N_("系统管理员"), N_("安全管理员"), N_("安全审计员"),
     N_("登录"), N_("登录失败"), N_("登录被限制"), N_("退出登录"), N_("创建账号"), N_("修改权限"), N_("修改密码"),
     N_("签发令牌"), N_("停用账号"), N_("启用账号"), N_("部署"), N_("迁移项目"), N_("创建草稿"), N_("保存草稿"),
-    N_("放弃草稿"), N_("导出项目"), N_("导入项目"), N_("备份"), N_("升级数据库"), N_("修复投影"), N_("校验审计日志"), N_("导出审计日志"),
+    N_("放弃草稿"), N_("导出项目"), N_("导入项目"), N_("备份"), N_("升级数据库"), N_("系统"), N_("本机运维"), N_("修复投影"), N_("校验审计日志"), N_("导出审计日志"),
     N_("重试"), N_("挂起"), N_("恢复"), N_("终止"), N_("单位变更"), N_("是"), N_("否"), N_("全部单位"),
     # the audit log's detail keys (web/admin.py DETAIL_KEYS)
     N_("地址"), N_("常用设备"), N_("限制秒数"), N_("角色"), N_("单位"), N_("原"), N_("新"), N_("版本"), N_("内容哈希"),

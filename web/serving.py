@@ -83,11 +83,14 @@ class Supervisor:
         self.stopping = False
 
     def _start(self, role: str) -> None:
+        # Signals wait while forking: a child must not run the supervisor's handler on its copy of `children`.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
         pid = os.fork()
         if pid == 0:  # the child: its own database connections, default signal handling
             _die_with_parent()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
             try:
                 if role == "worker":
                     self.sock.close()
@@ -99,6 +102,7 @@ class Supervisor:
                 os._exit(1)
             os._exit(0)
         self.children[pid] = role
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
     def _stop(self, *_) -> None:
         self.stopping = True

@@ -126,3 +126,34 @@ def test_a_schema_upgrade_is_audited_once(tmp_path, monkeypatch):
         (entry,) = audit.entries(session, action="schema_upgraded")
         assert audit.verify(session).intact
     assert entry.actor == "cli" and entry.detail["from"] is None and entry.detail["to"] >= "0016"
+
+
+def test_a_log_rewritten_with_fresh_hashes_is_caught_by_a_kept_anchor(tmp_path, monkeypatch):
+    """The hashes carry no secret: whoever rewrites a row can compute the rest of the chain again. A hash kept
+    elsewhere (printed by an earlier verify) still names the rewrite, and a cut-off tail."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'audit.db'}")
+    _write(engine, 3)
+    monkeypatch.setenv("DUBAN_DATABASE_URL", engine.db.engine.url.render_as_string(hide_password=False))
+    printed = CliRunner().invoke(main, ["audit", "verify"]).output
+    anchor = printed.split("末条 ")[1].split("（")[0]
+    entry_id = int(anchor.split(":")[0])
+    _write(engine, 2)
+
+    with engine.db.reading() as session:  # the forger: change an early row, then chain everything after it again
+        rows = [dict(id=e.id, at=e.at, actor=e.actor, action=e.action, subject=e.subject, detail=e.detail)
+                for e in reversed(audit.entries(session, limit=10_000))]
+    rows[1]["actor"] = "nobody"
+    chained = audit.chain_hashes(rows)
+    with engine.db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+        for row, (prev, digest) in zip(rows, chained):
+            conn.execute(text("UPDATE audit_log SET actor = :actor, prev_hash = :prev, hash = :hash WHERE id = :id"),
+                         {"actor": row["actor"], "prev": prev, "hash": digest, "id": row["id"]})
+    assert CliRunner().invoke(main, ["audit", "verify"]).exit_code == 0  # consistent in itself
+    caught = CliRunner().invoke(main, ["audit", "verify", "--expect", anchor])
+    assert caught.exit_code == 1 and f"第 {entry_id} 条的哈希与保存的不符" in caught.output
+
+    bad = CliRunner().invoke(main, ["audit", "verify", "--expect", "7:abc"])
+    assert bad.exit_code == 2 and "编号:哈希" in bad.output
+    gone = CliRunner().invoke(main, ["audit", "verify", "--expect", f"99999:{'a' * 64}"])
+    assert gone.exit_code == 1 and "已不存在" in gone.output
