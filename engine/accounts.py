@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -72,6 +73,41 @@ def set_access(session: Session, actor: Actor, username: str, roles: list[str], 
     user.roles, user.units = after["roles"], after["units"]
     user.session_generation = (user.session_generation or 0) + 1  # open sessions end: the new rights apply at once
     audit.record(session, actor.username, "roles_changed", f"user:{username}", {"before": before, "after": after}, _now())
+    return user
+
+
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,99}")
+
+
+def create_account(session: Session, actor: Actor, username: str, display_name: str, password: str,
+                   roles: list[str], units: list[str] | None) -> User:
+    """A new clerk's or office's account, by the security administrator (or the operator); audited.
+
+    Administrator roles are the operator's to grant (`duban user add` / `duban user role`)."""
+    actor.require_accounts()
+    problems: dict[str, list[str]] = {}
+    if not USERNAME.fullmatch(username or ""):
+        problems["username"] = ["以字母开头，2–100 个字母、数字、下划线、点或连字符"]
+    if not (display_name or "").strip():
+        problems["display_name"] = ["请填写姓名或科室"]
+    if problems:
+        raise InvalidData("账号信息有误", details=problems)
+    if not actor.operator and set(roles) & ADMIN_ROLES.keys():
+        raise Forbidden("三员账号的权限只能由服务器上的运维人员用 duban user role 修改")
+    return add_user(session, username, password, roles, units, display_name.strip()[:200], by=actor.username)
+
+
+def reset_password(session: Session, actor: Actor, username: str, password: str) -> User:
+    """A new password set by the security administrator: open sessions end; audited (never the password)."""
+    actor.require_accounts()
+    user = _account(session, username)
+    if not actor.operator and (user.username == actor.username or set(user.roles or []) & ADMIN_ROLES.keys()):
+        raise Forbidden("三员账号和自己的账号只能由服务器上的运维人员修改")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidData("密码太短", details={"password": [f"至少 {MIN_PASSWORD} 个字符"]})
+    user.password_hash = generate_password_hash(password)
+    user.session_generation = (user.session_generation or 0) + 1
+    audit.record(session, actor.username, "password_changed", f"user:{username}", {"by": "administrator"}, _now())
     return user
 
 

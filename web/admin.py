@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from engine import audit, check
-from engine.accounts import check_roles, set_access, set_disabled
+from engine.accounts import check_roles, create_account, reset_password, set_access, set_disabled
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.models import Case, ProcessVersion, User, WorkItem
 from engine.roles import ACCOUNT_ROLES, ADMIN_ROLES, ROLES
@@ -97,13 +97,8 @@ def user(username: str, errors: dict | None = None, status: int = 200):
 @bp.post("/users/<username>")
 def save_user(username: str):
     _require_accounts()
-    roles = [r for r in request.form.getlist("roles") if r]
-    units = [u.strip() for u in (request.form.get("units") or "").splitlines() if u.strip()]
     errors: dict[str, list[str]] = {}
-    if not roles:
-        errors["roles"] = [_("请至少选择一个角色")]
-    if len(units) > 200 or any(len(u) > 200 for u in units):
-        errors["units"] = [_("单位最多 200 个，每个不超过 200 字")]
+    roles, units = _roles_and_units(errors)
     if not errors:
         try:
             check_roles(roles)
@@ -114,6 +109,67 @@ def save_user(username: str):
     if errors:
         return user(username, errors, 400)
     flash(_("已修改 %(name)s 的权限；该账号已登录的会话随即结束", name=username))
+    return redirect(url_for("admin.user", username=username))
+
+
+def _roles_and_units(errors: dict[str, list[str]]) -> tuple[list[str], list[str]]:
+    roles = [r for r in request.form.getlist("roles") if r]
+    units = [u.strip() for u in (request.form.get("units") or "").splitlines() if u.strip()]
+    if not roles:
+        errors["roles"] = [_("请至少选择一个角色")]
+    if len(units) > 200 or any(len(u) > 200 for u in units):
+        errors["units"] = [_("单位最多 200 个，每个不超过 200 字")]
+    return roles, units
+
+
+def _field_errors(err: InvalidData) -> dict[str, list[str]]:
+    """An engine refusal at its fields; one without fields at the roles (where the choice was made)."""
+    details = {k: [f"{err.message}：{m}" for m in v] for k, v in (err.details or {}).items()}
+    return details if details and set(details) <= {"username", "display_name", "password"} else \
+        {"roles": [err.message, *(m for v in (err.details or {}).values() for m in v)]}
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    _require_accounts()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = request.form
+        roles, units = _roles_and_units(errors)
+        if form.get("password", "") != form.get("password2", ""):
+            errors["password"] = [_("两次输入的密码不一致")]
+        if not errors:
+            try:
+                check_roles(roles)
+                with engine().db.transaction() as session:
+                    create_account(session, current_actor(), (form.get("username") or "").strip(),
+                                   form.get("display_name") or "", form.get("password") or "", roles, units or None)
+            except InvalidData as err:
+                errors = _field_errors(err)
+        if not errors:
+            flash(_("已创建账号 %(name)s", name=form.get("username", "").strip()))
+            return redirect(url_for("admin.user", username=form.get("username", "").strip()))
+    chosen = request.form.getlist("roles") if request.method == "POST" else []
+    return render_template("admin/new_user.html", business_roles=ROLES, chosen=chosen, errors=errors,
+                           form=request.form), 400 if errors else 200
+
+
+@bp.post("/users/<username>/password")
+def set_password(username: str):
+    _require_accounts()
+    form = request.form
+    errors: dict[str, list[str]] = {}
+    if form.get("password", "") != form.get("password2", ""):
+        errors["password"] = [_("两次输入的密码不一致")]
+    else:
+        try:
+            with engine().db.transaction() as session:
+                reset_password(session, current_actor(), username, form.get("password") or "")
+        except InvalidData as err:
+            errors = {"password": [m for v in (err.details or {}).values() for m in v] or [err.message]}
+    if errors:
+        return user(username, errors, 400)
+    flash(_("已重置 %(name)s 的密码；该账号已登录的会话随即结束", name=username))
     return redirect(url_for("admin.user", username=username))
 
 

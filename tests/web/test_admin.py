@@ -204,3 +204,31 @@ def test_a_supervisor_downloads_a_case_archive_that_imports_elsewhere_and_a_cler
     clerk = login(office, "organization")
     assert f"/cases/{case_id}/archive.zip" not in clerk.get(f"/cases/{case_id}").get_data(as_text=True)
     assert clerk.get(f"/cases/{case_id}/archive.zip").status_code == 403
+
+
+def test_the_security_administrator_creates_an_account_and_resets_its_password(office):
+    sec = login(office, "secadmin")
+    form = {"username": "clerk_daiyao", "display_name": "戴窑镇组织委员", "roles": ["organization"], "units": "戴窑镇",
+            "password": "first password 1", "password2": "first password 1"}
+    bad = sec.post("/admin/users/new", data={**form, "username": "1 bad", "password2": "other password"})
+    assert bad.status_code == 400 and "两次输入的密码不一致" in _text(bad)
+    short = sec.post("/admin/users/new", data={**form, "password": "short", "password2": "short"})
+    assert short.status_code == 400 and "密码太短：至少 10 个字符" in _text(short)
+    assert sec.post("/admin/users/new", data={**form, "roles": ["auditadmin"]}).status_code == 403
+    made = sec.post("/admin/users/new", data=form)
+    assert made.status_code == 302 and made.headers["Location"].endswith("/admin/users/clerk_daiyao")
+    again = sec.post("/admin/users/new", data=form)
+    assert again.status_code == 400 and "用户名已存在" in _text(again)
+
+    clerk = office["app"].test_client()
+    assert clerk.post("/login", data={"username": "clerk_daiyao", "password": "first password 1"}).status_code == 302
+    reset = sec.post("/admin/users/clerk_daiyao/password", data={"password": "second password 2", "password2": "second password 2"})
+    assert reset.status_code == 302
+    assert clerk.get("/").status_code == 302  # signed out
+    assert clerk.post("/login", data={"username": "clerk_daiyao", "password": "first password 1"}).status_code == 401
+    assert clerk.post("/login", data={"username": "clerk_daiyao", "password": "second password 2"}).status_code == 302
+    assert sec.post("/admin/users/auditadmin/password", data={"password": "x" * 12, "password2": "x" * 12}).status_code == 403
+    created, = _log(office, action="user_created", subject_prefix="user:clerk_daiyao")
+    assert created.actor == "secadmin" and created.detail["roles"] == ["organization"]
+    changed, = _log(office, action="password_changed")
+    assert changed.actor == "secadmin" and "second" not in str(changed.detail)
