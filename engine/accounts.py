@@ -59,13 +59,8 @@ def set_access(session: Session, actor: Actor, username: str, roles: list[str], 
     The security administrator changes clerks' and offices' accounts; administrator roles, administrators'
     accounts and one's own account are the local operator's (`duban user role`)."""
     actor.require_accounts()
-    user = _account(session, username)
     check_roles(roles)
-    if not actor.operator:
-        if user.username == actor.username:
-            raise Forbidden("不能修改自己账号的权限")
-        if set(roles) & ADMIN_ROLES.keys() or set(user.roles or []) & ADMIN_ROLES.keys():
-            raise Forbidden("三员账号的权限只能由服务器上的运维人员用 duban user role 修改")
+    user = _editable_account(session, actor, username, roles)
     before = {"roles": list(user.roles or []), "units": user.units}
     after = {"roles": list(dict.fromkeys(roles)), "units": sorted(set(units)) if units is not None else None}
     if before == after:
@@ -85,6 +80,7 @@ def create_account(session: Session, actor: Actor, username: str, display_name: 
 
     Administrator roles are the operator's to grant (`duban user add` / `duban user role`)."""
     actor.require_accounts()
+    check_roles(roles)
     problems: dict[str, list[str]] = {}
     if not USERNAME.fullmatch(username or ""):
         problems["username"] = ["以字母开头，2–100 个字母、数字、下划线、点或连字符"]
@@ -92,17 +88,13 @@ def create_account(session: Session, actor: Actor, username: str, display_name: 
         problems["display_name"] = ["请填写姓名或科室"]
     if problems:
         raise InvalidData("账号信息有误", details=problems)
-    if not actor.operator and set(roles) & ADMIN_ROLES.keys():
-        raise Forbidden("三员账号的权限只能由服务器上的运维人员用 duban user role 修改")
+    _refuse_admin_roles(actor, roles)
     return add_user(session, username, password, roles, units, display_name.strip()[:200], by=actor.username)
 
 
 def reset_password(session: Session, actor: Actor, username: str, password: str) -> User:
     """A new password set by the security administrator: open sessions end; audited (never the password)."""
-    actor.require_accounts()
-    user = _account(session, username)
-    if not actor.operator and (user.username == actor.username or set(user.roles or []) & ADMIN_ROLES.keys()):
-        raise Forbidden("三员账号和自己的账号只能由服务器上的运维人员修改")
+    user = _editable_account(session, actor, username)
     if len(password) < MIN_PASSWORD:
         raise InvalidData("密码太短", details={"password": [f"至少 {MIN_PASSWORD} 个字符"]})
     user.password_hash = generate_password_hash(password)
@@ -113,16 +105,29 @@ def reset_password(session: Session, actor: Actor, username: str, password: str)
 
 def set_disabled(session: Session, actor: Actor, username: str, disabled: bool) -> User:
     """Disable (no sign-in, no token, open sessions end) or enable an account; audited."""
-    actor.require_accounts()
-    user = _account(session, username)
-    if not actor.operator and (user.username == actor.username or set(user.roles or []) & ADMIN_ROLES.keys()):
-        raise Forbidden("三员账号和自己的账号只能由服务器上的运维人员停用或启用")
+    user = _editable_account(session, actor, username)
     if bool(user.disabled_at) == disabled:
         return user
     user.disabled_at = _now() if disabled else None
     user.session_generation = (user.session_generation or 0) + 1
     audit.record(session, actor.username, "account_disabled" if disabled else "account_enabled", f"user:{username}",
                  {}, _now())
+    return user
+
+
+def _refuse_admin_roles(actor: Actor, roles: list[str]) -> None:
+    if not actor.operator and set(roles) & ADMIN_ROLES.keys():
+        raise Forbidden("三员账号的权限只能由服务器上的运维人员用 duban user role 修改")
+
+
+def _editable_account(session: Session, actor: Actor, username: str, roles: list[str] = ()) -> User:
+    """The account the security administrator (or the operator) is about to change: on the web, never one's own
+    account, an administrator's, or one given an administrator role."""
+    actor.require_accounts()
+    user = _account(session, username)
+    if not actor.operator and (user.username == actor.username or set(user.roles or []) & ADMIN_ROLES.keys()):
+        raise Forbidden("三员账号和自己的账号只能由服务器上的运维人员用 duban user 命令修改")
+    _refuse_admin_roles(actor, list(roles))
     return user
 
 
@@ -196,7 +201,7 @@ def issue_token(session: Session, user: User, name: str, by: str = "cli") -> str
     token = secrets.token_urlsafe(32)
     audit.record(session, by, "token_issued", f"user:{user.username}", {"name": name[:200]}, _now())
     session.add(ApiToken(user_id=user.id, name=name[:200], token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                         created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                         created_at=_now()))
     return token
 
 

@@ -18,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import audit
 from .models import Case, Timer, WorkItem
-from .projection import LOCK_CASE, CaseState, step_id, sync_work_items
+from .projection import LOCK_CASE, CaseState, current_steps, step_names, sync_work_items
 from .state import load_state
 from .timers import TIMERS, cancel_deadlines, schedule_deadlines, sync_case_timers, waiting_timers
 
@@ -55,22 +55,20 @@ class _Expected:
     timers: list[tuple[str, datetime]]
     current_steps: str
     completed: bool
+    catalogue: dict
 
 
-def _expected(engine, session, case: Case) -> tuple[_Expected, object, dict]:
+def _expected(engine, session, case: Case) -> _Expected:
+    """The projections of an open case as its stored workflow state gives them."""
     version = engine.versions.get(session, case.process_version_id)
-    catalogue = version.catalogue
-    if case.status == "terminated":
-        return _Expected({}, {}, [], "", False), None, catalogue
     workflow = load_state(case.state_json, version.spec, version.subprocess_specs, None)
     tasks = workflow.get_tasks()
     ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
-    names = [catalogue["steps"].get(step_id(t), {}).get("name") or step_id(t) for t in ready]
     completed = workflow.is_completed()
-    return (_Expected({str(t.id): t for t in ready}, {str(t.id): n for t, n in zip(ready, names)},
-                      waiting_timers(workflow, tasks),
-                      "" if completed else "、".join(dict.fromkeys(names))[:1000], completed),
-            workflow, catalogue)
+    return _Expected({str(t.id): t for t in ready},
+                     {str(t.id): n for t, n in zip(ready, step_names(ready, version.catalogue))},
+                     waiting_timers(workflow, tasks), "" if completed else current_steps(ready, version.catalogue),
+                     completed, version.catalogue)
 
 
 def _minute(moment: datetime | None) -> datetime | None:
@@ -127,11 +125,16 @@ def _closed_problems(session, case_id: int) -> list[str]:
     return out
 
 
+def _assess(engine, session, case: Case) -> tuple[list[str], _Expected | None]:
+    """The case's drift, and (open cases) what its projections should be."""
+    if case.status in _CLOSED:
+        return _closed_problems(session, case.id), None
+    expected = _expected(engine, session, case)
+    return _problems(session, case, expected), expected
+
+
 def check_case(engine, session, case: Case) -> list[str]:
-    if case.status == "completed" or case.status == "terminated":
-        return _closed_problems(session, case.id)
-    expected, _, _ = _expected(engine, session, case)
-    return _problems(session, case, expected)
+    return _assess(engine, session, case)[0]
 
 
 def repair_case(engine, case_id: int, actor: str = "cli") -> list[str]:
@@ -142,13 +145,13 @@ def repair_case(engine, case_id: int, actor: str = "cli") -> list[str]:
         case = session.get(Case, case_id)
         if case is None:  # removed since it was checked
             return []
-        problems = check_case(engine, session, case)
+        problems, expected = _assess(engine, session, case)
         if not problems:
             return []
-        if case.status in _CLOSED:
+        if expected is None:
             _close_all(session, case, now)
         else:
-            expected, workflow, catalogue = _expected(engine, session, case)
+            catalogue = expected.catalogue
             state = CaseState(case.id, case.process_version_id, case.process_key, case.title, case.unit,
                               case.status, case.current_steps, case.lock_version, case.event_seq)
             projected = sync_work_items(session, state, list(expected.ready.values()), catalogue, now)
@@ -177,9 +180,9 @@ def _mend_deadline_rows(session, case_id: int) -> None:
     """Drop reminder/escalation rows of items no longer ready; give ready items with a deadline their escalation."""
     items = session.execute(select(WorkItem.id, WorkItem.due_at, WorkItem.escalated_at)
                             .where(WorkItem.case_id == case_id, WorkItem.status == "ready")).all()
-    ready = {row.id for row in items}
-    session.execute(delete(TIMERS).where(TIMERS.c.case_id == case_id, TIMERS.c.kind != "bpmn",
-                                         TIMERS.c.work_item_id.not_in(ready) if ready else TIMERS.c.kind != "bpmn"))
+    stray = delete(TIMERS).where(TIMERS.c.case_id == case_id, TIMERS.c.kind != "bpmn")
+    ready = [row.id for row in items]
+    session.execute(stray.where(TIMERS.c.work_item_id.not_in(ready)) if ready else stray)
     escalated = set(session.scalars(select(Timer.work_item_id).where(Timer.case_id == case_id,
                                                                       Timer.kind == "escalation")).all())
     rows = [dict(case_id=case_id, kind="escalation", task_id=None, work_item_id=row.id, fire_at=row.due_at,
@@ -187,6 +190,18 @@ def _mend_deadline_rows(session, case_id: int) -> None:
             for row in items if row.due_at and not row.escalated_at and row.id not in escalated]
     if rows:
         session.execute(TIMERS.insert(), rows)
+
+
+def summary(report: Report) -> str:
+    """The report's last line, as `duban check` and the start-up check print it."""
+    done = f"已检查 {report.checked}/{report.total} 个项目（{report.seconds:.1f} 秒）"
+    if report.out_of_time:
+        done += "，时限已到，其余未检查"
+    if not report.drifts:
+        return f"{done}：投影与流程状态一致"
+    fixed = sum(1 for d in report.drifts if d.repaired)
+    return (f"{done}：{len(report.drifts)} 个项目不一致" +
+            (f"，已修复 {fixed} 个" if fixed else "；运行 duban check --repair 修复"))
 
 
 def _case_ids(engine, case_ids: list[int] | None) -> list[int]:

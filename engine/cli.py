@@ -388,20 +388,9 @@ def check(repair: bool, case_ids: tuple[int, ...], budget: float | None, usernam
 
     report = checking.run(engine, repair=repair, case_ids=list(case_ids) or None, budget=budget,
                           actor=actor.username, on_drift=show)
-    click.echo(_check_summary(report))
+    click.echo(checking.summary(report))
     if report.drifts and not repair:
         sys.exit(1)
-
-
-def _check_summary(report) -> str:
-    done = f"已检查 {report.checked}/{report.total} 个项目（{report.seconds:.1f} 秒）"
-    if report.out_of_time:
-        done += "，时限已到，其余未检查"
-    if not report.drifts:
-        return f"{done}：投影与流程状态一致"
-    fixed = sum(1 for d in report.drifts if d.repaired)
-    return (f"{done}：{len(report.drifts)} 个项目不一致" +
-            (f"，已修复 {fixed} 个" if fixed else "；运行 duban check --repair 修复"))
 
 
 @main.command(help="年度联审计划：导入干部花名册，按必审规则提出名单，并对必审对象批量立项")

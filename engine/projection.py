@@ -157,11 +157,20 @@ def _unit_of(task, step: dict[str, Any], case: CaseState) -> str:
     return str(named).strip()[:200] if isinstance(named, str) and named.strip() else case.unit
 
 
+def step_names(ready_tasks: list, catalogue: dict[str, Any]) -> list[str]:
+    """The catalogue's name of each ready task's step (its id where it has none)."""
+    return [catalogue["steps"].get(step_id(t), {}).get("name") or step_id(t) for t in ready_tasks]
+
+
+def current_steps(ready_tasks: list, catalogue: dict[str, Any]) -> str:
+    """The case's 当前环节 column: the ready steps' names, each once."""
+    return "、".join(dict.fromkeys(step_names(ready_tasks, catalogue)))[:1000]
+
+
 def summarise(case: CaseState, workflow: BpmnWorkflow, ready_tasks: list, catalogue: dict[str, Any],
               now: datetime) -> None:
     """Refresh the summary columns lists and dashboards read instead of the workflow."""
-    names = [catalogue["steps"].get(step_id(t), {}).get("name") or step_id(t) for t in ready_tasks]
-    case.current_steps = "、".join(dict.fromkeys(names))[:1000]
+    case.current_steps = current_steps(ready_tasks, catalogue)
     case.last_activity_at = now
     if workflow.is_completed():
         case.status = "completed"

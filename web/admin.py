@@ -10,6 +10,7 @@ Each role sees its own page only: no account both changes permissions and reads 
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import quote
 
@@ -19,13 +20,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from engine import audit, check
-from engine.accounts import check_roles, create_account, reset_password, set_access, set_disabled
+from engine.accounts import create_account, reset_password, set_access, set_disabled
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.models import Case, ProcessVersion, User, WorkItem
 from engine.roles import ACCOUNT_ROLES, ADMIN_ROLES, ROLES
 from engine.timers import OFFICE_TZ
 
 from .auth import current_actor, engine
+from .i18n import english, label, person, process_name
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 100
@@ -101,11 +103,10 @@ def save_user(username: str):
     roles, units = _roles_and_units(errors)
     if not errors:
         try:
-            check_roles(roles)
             with engine().db.transaction() as session:
                 set_access(session, current_actor(), username, roles, units or None)
         except InvalidData as err:
-            errors = {"roles": [err.message, *(m for v in (err.details or {}).values() for m in v)]}
+            errors = _field_errors(err)
     if errors:
         return user(username, errors, 400)
     flash(_("已修改 %(name)s 的权限；该账号已登录的会话随即结束", name=username))
@@ -140,7 +141,6 @@ def new_user():
             errors["password"] = [_("两次输入的密码不一致")]
         if not errors:
             try:
-                check_roles(roles)
                 with engine().db.transaction() as session:
                     create_account(session, current_actor(), (form.get("username") or "").strip(),
                                    form.get("display_name") or "", form.get("password") or "", roles, units or None)
@@ -240,8 +240,6 @@ def audit_log():
 
 def _subject(subject: str, process_names: dict[str, str]) -> str:
     """`user:li` as 李某（li）, `process:KEY` by the process's name, `case:12` as 项目 12; others as stored."""
-    from .i18n import person, process_name
-
     kind, _sep, key = subject.partition(":")
     if kind == "user" and key and "*" not in key:
         shown = person(key)
@@ -300,8 +298,6 @@ def audit_export():
 
 
 def _detail_text(detail) -> str:
-    import json
-
     return json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)[:2000]
 
 
@@ -350,15 +346,11 @@ def system_repair():
 # --- how the log's codes read on the pages -------------------------------------------------------------------
 @bp.app_template_filter("label_role")
 def label_role(role: str) -> str:
-    from .i18n import label
-
     return label(ACCOUNT_ROLES.get(role, role))
 
 
 @bp.app_template_filter("audit_action")
 def audit_action(action: str) -> str:
-    from .i18n import label
-
     return label(audit.ACTIONS.get(action, action))
 
 
@@ -373,8 +365,6 @@ DETAIL_KEYS = {
 
 
 def _value(key: str, value) -> str:
-    from .i18n import label
-
     if isinstance(value, bool):
         return label("是") if value else label("否")
     if key == "units" and value is None:
@@ -390,12 +380,8 @@ def _value(key: str, value) -> str:
 @bp.app_template_filter("audit_detail")
 def audit_detail(detail) -> str:
     """A detail as `键 值；…` in the page's words, short enough for a table cell."""
-    from .i18n import label
-
     if not isinstance(detail, dict):
         return str(detail or "")
-    from .i18n import english
-
     colon, semicolon = (": ", "; ") if english() else ("：", "；")
     parts = [f"{label(DETAIL_KEYS.get(k, k))}{colon}{_value(k, v)}" for k, v in detail.items()
              if v not in ("", [], {}) and not (v is None and k != "units")]

@@ -24,19 +24,14 @@ def startup_check(engine, budget: float, echo: Callable[[str], None]) -> None:
         return
     from engine import check
 
-    shown = []
+    shown = [0]
 
-    def show(drift) -> None:
-        if len(shown) < 20:
+    def show(drift) -> None:  # the first 20; the summary counts them all
+        if shown[0] < 20:
             echo(f"  项目 {drift.case_id}「{drift.title}」：{'；'.join(drift.problems)}")
-        shown.append(drift)
+        shown[0] += 1
 
-    report = check.run(engine, budget=budget, on_drift=show)
-    summary = f"启动检查：已检查 {report.checked}/{report.total} 个项目（{report.seconds:.1f} 秒）"
-    if report.out_of_time:
-        summary += "，时限已到，其余未检查"
-    echo(summary + (f"；{len(report.drifts)} 个项目不一致，运行 duban check --repair 修复" if report.drifts
-                    else "；投影与流程状态一致"))
+    echo("启动检查：" + check.summary(check.run(engine, budget=budget, on_drift=show)))
 
 
 def _serve_web(sock: socket.socket, threads: int, run_worker: bool) -> None:
